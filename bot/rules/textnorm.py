@@ -49,6 +49,32 @@ ABBREVIATIONS: Mapping[str, str] = {
     "thanks": "cam on",
     "sdt": "so dien thoai",
     "dthoai": "dien thoai",
+    "dt": "dien thoai",
+    # more chat shorthand (added for the FAQ matcher)
+    "khum": "khong",
+    "hk": "khong",
+    "bik": "biet",
+    "bit": "biet",
+    "bnhieu": "bao nhieu",
+    "bnhiu": "bao nhieu",
+    "bjo": "bao gio",
+    "bgio": "bao gio",
+    "ntnao": "nhu the nao",
+    "tnao": "the nao",
+    "lsao": "lam sao",
+    "hnay": "hom nay",
+    "ngta": "nguoi ta",
+    "mn": "moi nguoi",
+    "mng": "moi nguoi",
+    "tgian": "thoi gian",
+    "tg": "thoi gian",
+    "ttin": "thong tin",
+    "kq": "ket qua",
+    "lv": "lam viec",
+    "cb": "can bo",
+    "cq": "co quan",
+    "qd": "quyet dinh",
+    "wa": "qua",
     # bodies, people and papers
     "ubnd": "uy ban nhan dan",
     "ub": "uy ban",
@@ -79,6 +105,11 @@ ABBREVIATIONS: Mapping[str, str] = {
     "attp": "an toan thuc pham",
     "bchqs": "ban chi huy quan su",
     "tdp": "to dan pho",
+    "kn": "khieu nai",
+    "ttnd": "thanh tra nhan dan",
+    "bgsdt": "ban giam sat dau tu",
+    "gsdtcd": "giam sat dau tu cong dong",
+    "tcd": "tiep cong dan",
 }
 
 # Polite particles and forms of address that carry no meaning for matching. Folded forms.
@@ -96,10 +127,20 @@ FILLERS: frozenset[str] = frozenset(
         "ad",
         "admin",
         "alo",
+        "uk",
+        "uhm",
+        "nhen",
+        "nghen",
+        "hihi",
+        "hehe",
+        "haha",
+        "huhu",
     }
 )
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+# A letter typed three or more times in a row ("nhéee", "alooo"): no Vietnamese word has that.
+_REPEATED_LETTER = re.compile(r"([a-z])\1{2,}")
 
 
 def nfc(text: str) -> str:
@@ -130,6 +171,11 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", strip_diacritics(text)).split())
 
 
+def squeeze_repeats(word: str) -> str:
+    """Collapse a letter repeated three or more times into one ("nheee" → "nhe")."""
+    return _REPEATED_LETTER.sub(r"\1", word)
+
+
 def expand_abbreviations(words: list[str]) -> list[str]:
     """Replace known abbreviations (folded words) by their folded full form."""
     expanded: list[str] = []
@@ -144,7 +190,8 @@ def expand_abbreviations(words: list[str]) -> list[str]:
 
 def tokens(text: str, *, drop_fillers: bool = True) -> list[str]:
     """Folded, abbreviation-expanded words of ``text``; fillers dropped unless asked not to."""
-    words = expand_abbreviations(fold(text).split())
+    folded = [w if w in ABBREVIATIONS else squeeze_repeats(w) for w in fold(text).split()]
+    words = expand_abbreviations(folded)
     if drop_fillers:
         kept = [w for w in words if w not in FILLERS]
         # A message made only of fillers ("ạ", "alo") keeps them rather than becoming empty.

@@ -1,0 +1,333 @@
+"""Telegram adapter on python-telegram-bot 22: transport only.
+
+PTB does the HTTP, error mapping and overall rate limiting (``AIORateLimiter``); flow state
+is ours (in the database), so PTB's ``ConversationHandler`` and persistence are not used.
+
+Long polling is done here rather than by PTB's ``Updater``: the offset that confirms a batch
+of updates is sent only after the batch has been processed and committed, so a crash while
+processing never loses a citizen's message (Telegram would hand it out again; the processed
+update ids drop the ones that did get through).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.dispatcher import OutboundFile, Rejected, RetryLater, Unreachable
+from bot.messages import (
+    AttachmentKind,
+    Channel,
+    IncomingAttachment,
+    IncomingMessage,
+    Location,
+    Option,
+    OutgoingMessage,
+)
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+Process = Callable[[IncomingMessage], Awaitable[object]]
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split on paragraph, line, sentence or word boundaries; hard cut only as a last resort."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = -1
+        for separator in ("\n\n", "\n", ". ", " "):
+            cut = window.rfind(separator)
+            if cut > limit // 2:
+                cut += len(separator)
+                break
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not parts:
+        parts.append(rest)
+    return parts
+
+
+def keyboard(options: Sequence[Option]) -> InlineKeyboardMarkup | None:
+    if not options:
+        return None
+    short = len(options) >= 4 and all(len(o.label) <= 22 for o in options)
+    width = 2 if short else 1
+    buttons = [InlineKeyboardButton(o.label, callback_data=o.id[:64]) for o in options]
+    return InlineKeyboardMarkup([buttons[i : i + width] for i in range(0, len(buttons), width)])
+
+
+def to_incoming(update: Update) -> IncomingMessage | None:
+    """The common message for an update, or None for updates we do not handle."""
+    dedupe = f"u{update.update_id}"
+    query = update.callback_query
+    if query is not None:
+        user = query.from_user
+        chat_id = query.message.chat.id if query.message is not None else user.id
+        return IncomingMessage(
+            channel=Channel.TELEGRAM,
+            user_id=str(user.id),
+            chat_id=str(chat_id),
+            message_id=f"cb{query.id}",
+            sent_at=datetime.now(UTC),
+            display_name=user.full_name,
+            option_id=query.data,
+            dedupe_key=dedupe,
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    user = message.from_user
+    attachments: list[IncomingAttachment] = []
+    if message.photo:
+        largest = message.photo[-1]
+        attachments.append(
+            IncomingAttachment(
+                AttachmentKind.PHOTO, largest.file_id, size=largest.file_size, mime_type="image/jpeg"
+            )
+        )
+    elif message.document is not None:
+        document = message.document
+        attachments.append(
+            IncomingAttachment(
+                AttachmentKind.DOCUMENT,
+                document.file_id,
+                size=document.file_size,
+                mime_type=document.mime_type,
+                file_name=document.file_name,
+            )
+        )
+    elif message.sticker is not None:
+        attachments.append(IncomingAttachment(AttachmentKind.STICKER, message.sticker.file_id))
+    elif message.voice is not None or message.audio is not None:
+        attachments.append(IncomingAttachment(AttachmentKind.VOICE, ""))
+    elif message.video is not None or message.video_note is not None or message.animation:
+        attachments.append(IncomingAttachment(AttachmentKind.VIDEO, ""))
+    location = (
+        Location(message.location.latitude, message.location.longitude)
+        if message.location is not None
+        else None
+    )
+    contact_phone = message.contact.phone_number if message.contact is not None else None
+    text = message.text or message.caption
+    if not (text or attachments or location or contact_phone):
+        attachments.append(IncomingAttachment(AttachmentKind.OTHER, ""))
+    return IncomingMessage(
+        channel=Channel.TELEGRAM,
+        user_id=str(user.id),
+        chat_id=str(message.chat.id),
+        message_id=str(message.message_id),
+        sent_at=message.date,
+        display_name=user.full_name,
+        text=text,
+        attachments=tuple(attachments),
+        location=location,
+        contact_phone=contact_phone,
+        dedupe_key=dedupe,
+    )
+
+
+def build_application(
+    token: str,
+    *,
+    base_url: str,
+    base_file_url: str,
+    rate_limited: bool = True,
+    timeout: float = 20.0,
+) -> Application:  # type: ignore[type-arg]
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(base_file_url)
+        .updater(None)
+        .connect_timeout(timeout)
+        .read_timeout(timeout)
+        .write_timeout(timeout)
+        .pool_timeout(timeout)
+        .connection_pool_size(64)
+    )
+    if rate_limited:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+    return builder.build()
+
+
+class TelegramSender:
+    channel = Channel.TELEGRAM.value
+    only_chats: Sequence[str] | None = None
+
+    def __init__(self, bot: Bot, *, per_chat_interval: float = 1.0) -> None:
+        self.bot = bot
+        self.per_chat_interval = per_chat_interval
+
+    async def send(
+        self, chat_id: str, message: OutgoingMessage, files: Sequence[OutboundFile]
+    ) -> None:
+        try:
+            await self._send(int(chat_id), message, files)
+        except RetryAfter as exc:
+            retry = exc.retry_after
+            seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
+            raise RetryLater("Telegram flood control", retry_after=seconds) from exc
+        except Forbidden as exc:
+            raise Unreachable(exc.message) from exc
+        except ChatMigrated as exc:
+            raise Rejected(f"chat migrated to {exc.new_chat_id}") from exc
+        except BadRequest as exc:
+            raise Rejected(exc.message) from exc
+        except (TimedOut, NetworkError) as exc:
+            raise RetryLater(f"{type(exc).__name__}: {exc.message}") from exc
+        except InvalidToken as exc:
+            raise RetryLater("invalid token", retry_after=None) from exc
+        except TelegramError as exc:
+            raise RetryLater(f"{type(exc).__name__}: {exc.message}") from exc
+
+    async def _send(self, chat_id: int, message: OutgoingMessage, files: Sequence[OutboundFile]) -> None:
+        for file in files:
+            await self.bot.send_photo(chat_id, photo=await asyncio.to_thread(file.path.read_bytes))
+        if message.document_path:
+            with open(message.document_path, "rb") as handle:
+                await self.bot.send_document(
+                    chat_id, document=handle, filename=message.document_name
+                )
+        parts = split_text(message.text)
+        markup = keyboard(message.options)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await self.bot.send_message(chat_id, part, reply_markup=markup if last else None)
+
+
+class TelegramChannel:
+    """Receives updates (long polling or webhook) and hands them to the processor."""
+
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        process: Process,
+        *,
+        poll_timeout: int = 30,
+    ) -> None:
+        self.application = application
+        self.process = process
+        self.poll_timeout = poll_timeout
+        self._poller: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self.batches = 0
+
+    @property
+    def bot(self) -> Bot:
+        return self.application.bot
+
+    async def download(self, attachment: IncomingAttachment) -> bytes:
+        file = await self.bot.get_file(attachment.ref)
+        return bytes(await file.download_as_bytearray())
+
+    async def start(self, *, polling: bool = True) -> None:
+        await self.application.initialize()
+        await self.application.start()
+        if polling:
+            await self.bot.delete_webhook()
+            self._poller = asyncio.create_task(self._poll_loop(), name="telegram-poll")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def feed(self, update: Update) -> None:
+        """Process one update (webhook delivery, or one of a polled batch). Raises when it
+        could not be committed, so the caller does not confirm it.
+
+        Called directly rather than through ``Application.process_update``, which reports
+        handler errors to error handlers instead of raising them."""
+        query = update.callback_query
+        if query is not None:
+            # Stop the spinner on the button at once; a failure here changes nothing.
+            with contextlib.suppress(TelegramError):
+                await query.answer()
+        incoming = to_incoming(update)
+        if incoming is not None:
+            await self.process(incoming)
+
+    async def _poll_loop(self) -> None:
+        offset: int | None = None
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=self.poll_timeout,
+                    read_timeout=self.poll_timeout + 10,
+                    allowed_updates=["message", "callback_query"],
+                )
+                failures = 0
+            except Conflict:
+                log.error("another poller or a webhook is active for this bot token")
+                await asyncio.sleep(5)
+                continue
+            except (TimedOut, NetworkError) as exc:
+                failures += 1
+                log.warning("Telegram polling failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                continue
+            if not updates:
+                continue
+            if await self._process_batch(updates):
+                offset = updates[-1].update_id + 1
+                self.batches += 1
+            else:
+                # Not confirmed: Telegram hands the batch out again; what was committed is
+                # dropped as a repeat, what was not is processed again.
+                failures += 1
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+
+    async def _process_batch(self, updates: Sequence[Update]) -> bool:
+        by_person: dict[object, list[Update]] = defaultdict(list)
+        for update in updates:
+            user = update.effective_user
+            by_person[user.id if user else update.update_id].append(update)
+
+        async def in_order(batch: list[Update]) -> bool:
+            for update in batch:
+                try:
+                    await self.feed(update)
+                except Exception:
+                    log.exception("update %s could not be processed", update.update_id)
+                    return False
+            return True
+
+        results = await asyncio.gather(*(in_order(batch) for batch in by_person.values()))
+        return all(results)

@@ -1,0 +1,232 @@
+"""From an incoming message to committed state: the one path every channel uses.
+
+1. Repeated deliveries are dropped (update id / message id remembered in the database).
+2. Photos are downloaded at once (channel URLs expire), checked and cleaned.
+3. The router runs in one database transaction that also records the delivery as processed
+   and queues the replies in the outbox.
+4. After the commit the dispatcher is woken to send the replies.
+
+Messages of one person are processed in order; different people concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.messages import AttachmentKind, IncomingAttachment, IncomingMessage, OutgoingMessage
+from handlers import texts
+from handlers.context import Context, ReceivedPhoto, Services
+from handlers.router import Router
+from storage import conversations, outbox
+from storage.attachments import AttachmentStore, ImageRejected
+from storage.db import Database
+from storage.models import ProcessedUpdate
+from storage.people import Sender, identify
+
+log = logging.getLogger(__name__)
+
+Downloader = Callable[[IncomingAttachment], Awaitable[bytes]]
+IMAGE_MIME_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+@dataclass
+class StepResult:
+    duplicate: bool = False
+    outbox_ids: list[int] = field(default_factory=list)
+    # Work that must wait for the commit (deleting files no longer referenced).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped again when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
+
+    async def acquire(self, key: object) -> None:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        await lock.acquire()
+
+    def release(self, key: object) -> None:
+        lock, users = self._locks[key]
+        lock.release()
+        if users <= 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)
+
+
+def is_photo(attachment: IncomingAttachment) -> bool:
+    return attachment.kind == AttachmentKind.PHOTO or (
+        attachment.kind == AttachmentKind.DOCUMENT
+        and (attachment.mime_type or "").lower() in IMAGE_MIME_TYPES
+    )
+
+
+class Processor:
+    def __init__(
+        self,
+        db: Database,
+        services: Services,
+        router: Router,
+        attachments: AttachmentStore,
+        clock: Clock,
+        *,
+        downloaders: Mapping[str, Downloader] | None = None,
+        on_committed: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.services = services
+        self.router = router
+        self.attachments = attachments
+        self.clock = clock
+        self.downloaders: dict[str, Downloader] = dict(downloaders or {})
+        self.on_committed = on_committed
+        self._locks = KeyedLocks()
+        self.processed = 0
+
+    async def process(self, message: IncomingMessage) -> StepResult:
+        key = (message.channel, message.user_id)
+        await self._locks.acquire(key)
+        try:
+            return await self._process(message)
+        finally:
+            self._locks.release(key)
+
+    async def _process(self, message: IncomingMessage) -> StepResult:
+        if message.dedupe_key and await self.db.run(self._seen, message):
+            return StepResult(duplicate=True)
+        photos = await self._receive_photos(message)
+        try:
+            result = await self.db.run(self._step, message, photos)
+        except IntegrityError:
+            # Another process handled the same delivery at the same moment.
+            self._forget(photos)
+            return StepResult(duplicate=True)
+        except Exception:
+            log.exception("handling a %s message failed", message.channel)
+            self._forget(photos)
+            await self.db.run(self._apologise, message)
+            self._committed()
+            return StepResult()
+        for callback in result.after_commit:
+            try:
+                callback()
+            except OSError:
+                log.warning("clean-up after a step failed", exc_info=True)
+        self.processed += 1
+        self._committed()
+        return result
+
+    def _committed(self) -> None:
+        if self.on_committed is not None:
+            self.on_committed()
+
+    # ------------------------------------------------------------------ database side
+
+    def _seen(self, session: Session, message: IncomingMessage) -> bool:
+        return (
+            session.get(ProcessedUpdate, (message.channel.value, message.dedupe_key)) is not None
+        )
+
+    def _step(
+        self, session: Session, message: IncomingMessage, photos: list[ReceivedPhoto]
+    ) -> StepResult:
+        now = self.clock.now()
+        if message.dedupe_key:
+            session.add(
+                ProcessedUpdate(
+                    channel=message.channel.value, update_key=message.dedupe_key, processed_at=now
+                )
+            )
+            session.flush()
+        person, identity = identify(
+            session,
+            Sender(message.channel.value, message.user_id, message.chat_id, message.display_name),
+            commune=self.services.config.commune.id,
+            now=now,
+        )
+        conversation = conversations.load(session, person.id, now=now)
+        ctx = Context(
+            session=session,
+            services=self.services,
+            person=person,
+            identity=identity,
+            conversation=conversation,
+            message=message,
+            now=now,
+            photos=photos,
+        )
+        self._expire_draft(ctx)
+        self.router.handle(ctx)
+        session.flush()
+        unused = {p.stored.path for p in photos if p.stored} - ctx.kept_paths
+        for path in unused:
+            ctx.after_commit.append(lambda path=path: self.attachments.delete(path))
+        return StepResult(outbox_ids=ctx.outbox_ids, after_commit=ctx.after_commit)
+
+    def _expire_draft(self, ctx: Context) -> None:
+        expires = ctx.conversation.expires_at
+        if expires is not None and expires < ctx.now and ctx.draft is not None:
+            intake = self.router.flows.get("intake")
+            if intake is not None:
+                intake.cancel(ctx)
+
+    def _apologise(self, session: Session, message: IncomingMessage) -> None:
+        now = self.clock.now()
+        _person, identity = identify(
+            session,
+            Sender(message.channel.value, message.user_id, message.chat_id, message.display_name),
+            commune=self.services.config.commune.id,
+            now=now,
+        )
+        outbox.enqueue(
+            session, identity, OutgoingMessage(text=texts.SYSTEM_ERROR), purpose="reply", now=now
+        )
+
+    # ------------------------------------------------------------------ photos
+
+    async def _receive_photos(self, message: IncomingMessage) -> list[ReceivedPhoto]:
+        photos: list[ReceivedPhoto] = []
+        limit = self.services.config.limits.max_photo_bytes
+        for attachment in message.attachments:
+            if not is_photo(attachment):
+                continue
+            if attachment.size is not None and attachment.size > limit:
+                photos.append(ReceivedPhoto(error="too_large"))
+                continue
+            downloader = self.downloaders.get(message.channel.value)
+            try:
+                if downloader is None:
+                    raise LookupError(f"no downloader for {message.channel}")
+                data = await downloader(attachment)
+            except Exception:
+                log.warning("could not download a %s photo", message.channel, exc_info=True)
+                photos.append(ReceivedPhoto(error="download_failed"))
+                continue
+            if len(data) > limit:
+                photos.append(ReceivedPhoto(error="too_large"))
+                continue
+            try:
+                stored = await asyncio.to_thread(
+                    self.attachments.store_image, data, now=self.clock.now()
+                )
+            except ImageRejected as exc:
+                photos.append(ReceivedPhoto(error=exc.reason))
+                continue
+            photos.append(ReceivedPhoto(stored=stored))
+        return photos
+
+    def _forget(self, photos: list[ReceivedPhoto]) -> None:
+        for photo in photos:
+            if photo.stored is not None:
+                self.attachments.delete(photo.stored.path)
+

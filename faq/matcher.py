@@ -1,0 +1,629 @@
+"""Match a citizen's question to an FAQ topic: answer it, offer choices, or give up.
+
+Pipeline
+--------
+1. Normalise with :mod:`bot.rules.textnorm` (NFC, lower case, diacritics folded, ``đ`` → ``d``,
+   chat abbreviations expanded, fillers dropped), then drop polite stop-phrases ("cho em
+   hỏi", "như thế nào") and a short list of function words. What is left are the *content
+   tokens*; adjacent pairs of them are the *bigrams* (Vietnamese words are mostly two
+   syllables, so "khieu nai" says much more than "khieu" and "nai" apart).
+2. Every question variant and every title of the corpus is indexed the same way. Token
+   weights are IDF over topics, so a word used by every topic ("xa", "duoc") counts little
+   and a word of one topic ("thoi hieu") counts a lot. A query word the corpus has never seen
+   weighs as much as the rarest known word: it is evidence that the question is about
+   something else.
+3. Query words not in the vocabulary are matched to known words within one or two edits
+   (typos), and glued pairs ("khieunai") are split.
+4. An inverted index on tokens gives the candidate variants with a cheap overlap sum; only
+   the best of them are scored in full:
+
+   * query coverage ``R`` and variant coverage ``P`` of the IDF-weighted tokens, combined as
+     an F-measure that favours the query side (a short query inside a long variant is fine;
+     a long query of which one word matches is not);
+   * bigram coverage of the query (word order and compounds);
+   * a character-level similarity of the two content strings (rapidfuzz), a small share.
+
+5. A topic's score is its best variant's score, nudged up by a second good variant.
+   ``answer`` needs the top score above ``answer_threshold`` *and* a lead of
+   ``answer_margin`` over the next topic; ``suggest`` needs ``suggest_threshold`` and offers
+   the top three; anything lower is ``none``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from bot.rules import textnorm
+from faq.corpus import Corpus
+
+Outcome = Literal["answer", "suggest", "none"]
+
+# Defaults of the [faq] section of config.toml (tuned on tests/faq/data/faq_dev.jsonl).
+DEFAULT_ANSWER_THRESHOLD = 0.72
+DEFAULT_ANSWER_MARGIN = 0.08
+DEFAULT_SUGGEST_THRESHOLD = 0.45
+
+# Multi-word polite or interrogative phrases removed before scoring (folded forms). Longest
+# first so that "cho em hoi" goes before "cho hoi" could split it.
+STOP_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    sorted(
+        (
+            tuple(p.split())
+            for p in (
+                "cho em hoi",
+                "cho toi hoi",
+                "cho minh hoi",
+                "cho chau hoi",
+                "cho con hoi",
+                "cho tui hoi",
+                "cho bac hoi",
+                "cho hoi",
+                "xin hoi",
+                "em hoi",
+                "toi hoi",
+                "muon hoi",
+                "hoi chut",
+                "hoi ve",
+                "hoi la",
+                "xin chao",
+                "chao ban",
+                "cam on",
+                "vui long",
+                "lam on",
+                "nhu the nao",
+                "nhu nao",
+                "lam the nao",
+                "the nao",
+                "lam sao",
+                "ra sao",
+                "ntn",
+            )
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
+# Function words that never tell two topics apart (folded forms). Words that are also the
+# folded form of a meaningful word ("to" = tố, "ban" = Ban, "co" = cơ quan, "dau" = đầu tư,
+# "long" = hài lòng, "de" = đề xuất, "tu" = tự quản) are left to the IDF weights instead.
+STOPWORDS: frozenset[str] = frozenset(
+    {
+        "cho",
+        "em",
+        "toi",
+        "tui",
+        "minh",
+        "chau",
+        "anh",
+        "chi",
+        "bac",
+        "ong",
+        "ba",
+        "con",
+        "la",
+        "thi",
+        "ma",
+        "cua",
+        "va",
+        "voi",
+        "hoac",
+        "hay",
+        "ve",
+        "gi",
+        "nao",
+        "sao",
+        "the",
+        "vay",
+        "roi",
+        "nhung",
+        "cac",
+        "mot",
+        "nay",
+        "do",
+        "ay",
+        "kia",
+        "day",
+        "nua",
+        "xin",
+        "giup",
+        "chao",
+        "neu",
+        "o",
+        "nhu",
+        "oi",
+        "a",
+    }
+)
+
+_CANDIDATE_VARIANTS = 48
+_SECOND_VARIANT_BONUS = 0.15
+_F_BETA_SQUARED = 4.0  # recall (query coverage) counts four times as much as precision
+_W_F = 0.70
+_W_BIGRAM = 0.15
+_W_CHAR = 0.15
+_FUZZY_LIMIT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class FaqDecision:
+    """What to do with a question: answer ``topic_id``, offer choices, or nothing."""
+
+    outcome: Outcome
+    topic_id: str | None
+    score: float
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def suggestions(self) -> list[str]:
+        """Topic ids to offer as choices: the top one and up to two alternatives."""
+        if self.topic_id is None:
+            return []
+        return [self.topic_id, *(tid for tid, _ in self.alternatives[:2])]
+
+    def as_json_dict(self) -> dict[str, Any]:
+        """The ``pakn faq ask --json`` shape (ids, outcome, scores rounded to 2 decimals)."""
+        return {
+            "id": self.topic_id,
+            "score": round(self.score, 2),
+            "outcome": self.outcome,
+            "alternatives": [
+                {"id": tid, "score": round(score, 2)} for tid, score in self.alternatives
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    topic: int  # index into FaqMatcher._topic_ids
+    tokens: frozenset[str]
+    bigrams: frozenset[tuple[str, str]]
+    weight: float  # sum of the IDF weights of ``tokens``
+    text: str  # content tokens joined by spaces, for the character-level score
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    # Each content token with its weight and the vocabulary words it may stand for (with a
+    # credit in (0, 1]; empty when the word is unknown).
+    words: tuple[tuple[float, tuple[tuple[str, float], ...]], ...]
+    weight: float
+    bigrams: tuple[tuple[tuple[str, str], float], ...]
+    bigram_weight: float
+    text: str
+
+
+def content_tokens(text: str) -> list[str]:
+    """Normalised tokens of ``text`` without stop-phrases and stopwords, in order."""
+    words = textnorm.tokens(text)
+    kept: list[str] = []
+    i = 0
+    n = len(words)
+    while i < n:
+        for phrase in STOP_PHRASES:
+            size = len(phrase)
+            if tuple(words[i : i + size]) == phrase:
+                i += size
+                break
+        else:
+            word = words[i]
+            if word not in STOPWORDS:
+                kept.append(word)
+            i += 1
+    return kept
+
+
+def _bigrams(words: Sequence[str]) -> list[tuple[str, str]]:
+    return [(a, b) for a, b in itertools.pairwise(words) if a != b]
+
+
+def _max_edits(word: str) -> int:
+    if len(word) <= 3 or not word.isalpha():
+        return 0
+    return 1 if len(word) <= 7 else 2
+
+
+class FaqMatcher:
+    """An index over the question variants and titles of a corpus."""
+
+    def __init__(
+        self,
+        *,
+        topic_ids: list[str],
+        variants: list[_Variant],
+        idf: dict[str, float],
+        bigram_idf: dict[tuple[str, str], float],
+        unknown_weight: float,
+        answer_threshold: float,
+        answer_margin: float,
+        suggest_threshold: float,
+    ) -> None:
+        if not 0.0 <= suggest_threshold <= answer_threshold <= 1.0:
+            raise ValueError("need 0 <= suggest_threshold <= answer_threshold <= 1")
+        if not 0.0 <= answer_margin <= 1.0:
+            raise ValueError("answer_margin must be between 0 and 1")
+        self.answer_threshold = answer_threshold
+        self.answer_margin = answer_margin
+        self.suggest_threshold = suggest_threshold
+        self._topic_ids = topic_ids
+        self._variants = variants
+        self._idf = idf
+        self._bigram_idf = bigram_idf
+        self._unknown_weight = unknown_weight
+        self._vocabulary = sorted(idf)
+        postings: dict[str, list[int]] = {}
+        for index, variant in enumerate(variants):
+            for token in variant.tokens:
+                postings.setdefault(token, []).append(index)
+        self._postings = postings
+        glued: dict[str, tuple[str, str]] = {}
+        for pair in bigram_idf:
+            glued.setdefault(pair[0] + pair[1], pair)
+        self._glued = glued
+        self._fuzzy_cache: dict[str, tuple[tuple[str, float], ...]] = {}
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def build(
+        cls,
+        corpus: Corpus,
+        *,
+        answer_threshold: float = DEFAULT_ANSWER_THRESHOLD,
+        answer_margin: float = DEFAULT_ANSWER_MARGIN,
+        suggest_threshold: float = DEFAULT_SUGGEST_THRESHOLD,
+    ) -> FaqMatcher:
+        """Index every question variant and title of ``corpus``."""
+        topic_ids = list(corpus.topics)
+        texts: list[tuple[int, list[str]]] = []
+        topic_df: dict[str, int] = {}
+        bigram_df: dict[tuple[str, str], int] = {}
+        for index, topic in enumerate(corpus.topics.values()):
+            seen: set[str] = set()
+            seen_pairs: set[tuple[str, str]] = set()
+            for text in (topic.title, *topic.questions):
+                words = content_tokens(text)
+                if not words:
+                    continue
+                texts.append((index, words))
+                seen.update(words)
+                seen_pairs.update(_bigrams(words))
+            for word in seen:
+                topic_df[word] = topic_df.get(word, 0) + 1
+            for pair in seen_pairs:
+                bigram_df[pair] = bigram_df.get(pair, 0) + 1
+        total = max(len(topic_ids), 1)
+
+        def idf_of(df: float) -> float:
+            return math.log((total + 1.0) / (df + 0.5))
+
+        idf = {word: idf_of(df) for word, df in topic_df.items()}
+        bigram_idf = {pair: idf_of(df) for pair, df in bigram_df.items()}
+        variants: list[_Variant] = []
+        for topic_index, words in texts:
+            unique = frozenset(words)
+            variants.append(
+                _Variant(
+                    topic=topic_index,
+                    tokens=unique,
+                    bigrams=frozenset(_bigrams(words)),
+                    weight=sum(idf[w] for w in unique),
+                    text=" ".join(words),
+                )
+            )
+        return cls(
+            topic_ids=topic_ids,
+            variants=variants,
+            idf=idf,
+            bigram_idf=bigram_idf,
+            unknown_weight=idf_of(1.0),
+            answer_threshold=answer_threshold,
+            answer_margin=answer_margin,
+            suggest_threshold=suggest_threshold,
+        )
+
+    @classmethod
+    def from_config(cls, corpus: Corpus, faq_section: Mapping[str, Any]) -> FaqMatcher:
+        """Build with the thresholds of config.toml's ``[faq]`` table (defaults if absent)."""
+        return cls.build(
+            corpus,
+            answer_threshold=float(faq_section.get("answer_threshold", DEFAULT_ANSWER_THRESHOLD)),
+            answer_margin=float(faq_section.get("answer_margin", DEFAULT_ANSWER_MARGIN)),
+            suggest_threshold=float(
+                faq_section.get("suggest_threshold", DEFAULT_SUGGEST_THRESHOLD)
+            ),
+        )
+
+    @property
+    def topic_ids(self) -> list[str]:
+        """Ids of the indexed topics, in corpus order."""
+        return list(self._topic_ids)
+
+    # ------------------------------------------------------------------ matching
+
+    def match(self, question: str) -> FaqDecision:
+        """Decide what to do with ``question``."""
+        ranked = self.rank(question)
+        if not ranked:
+            return FaqDecision("none", None, 0.0, [])
+        top_id, top_score = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        alternatives = [(tid, score) for tid, score in ranked[1:4] if score > 0.0]
+        if top_score >= self.answer_threshold and top_score - second >= self.answer_margin:
+            return FaqDecision("answer", top_id, top_score, alternatives)
+        if top_score >= self.suggest_threshold:
+            return FaqDecision("suggest", top_id, top_score, alternatives)
+        return FaqDecision("none", None, top_score, [])
+
+    def rank(self, question: str, limit: int = 10) -> list[tuple[str, float]]:
+        """The best topics for ``question`` with their scores in [0, 1], best first."""
+        query = self._prepare(question)
+        if query is None:
+            return []
+        candidates = self._candidates(query)
+        per_topic: dict[int, list[float]] = {}
+        for index in candidates:
+            variant = self._variants[index]
+            per_topic.setdefault(variant.topic, []).append(self._score(query, variant))
+        results: list[tuple[float, int]] = []
+        for topic_index, scores in per_topic.items():
+            scores.sort(reverse=True)
+            best = scores[0]
+            if len(scores) > 1:
+                best += _SECOND_VARIANT_BONUS * scores[1] * (1.0 - best)
+            results.append((best, topic_index))
+        results.sort(key=lambda item: (-item[0], item[1]))
+        return [(self._topic_ids[t], min(1.0, s)) for s, t in results[:limit]]
+
+    def _prepare(self, question: str) -> _Query | None:
+        raw = content_tokens(question)
+        words: list[str] = []
+        for word in raw:
+            if word not in self._idf and word in self._glued:
+                words.extend(self._glued[word])
+            else:
+                words.append(word)
+        if not words:
+            return None
+        entries: list[tuple[float, tuple[tuple[str, float], ...]]] = []
+        resolved: list[str | None] = []
+        seen: set[str] = set()
+        for word in words:
+            best = self._expand(word)
+            resolved.append(best[0][0] if best else None)
+            if word in seen:
+                continue
+            seen.add(word)
+            if best:
+                weight = self._idf[best[0][0]]
+            elif not word.isalpha() or len(word) <= 2:
+                weight = 0.5 * self._unknown_weight  # numbers, stray letters
+            else:
+                weight = self._unknown_weight
+            entries.append((weight, best))
+        pairs: dict[tuple[str, str], float] = {}
+        for a, b in itertools.pairwise(resolved):
+            if a is None or b is None or a == b:
+                continue
+            pair = (a, b)
+            pairs[pair] = self._bigram_idf.get(pair, self._unknown_weight)
+        return _Query(
+            words=tuple(entries),
+            weight=sum(w for w, _ in entries),
+            bigrams=tuple(pairs.items()),
+            bigram_weight=sum(pairs.values()),
+            text=" ".join(words),
+        )
+
+    def _expand(self, word: str) -> tuple[tuple[str, float], ...]:
+        if word in self._idf:
+            return ((word, 1.0),)
+        cached = self._fuzzy_cache.get(word)
+        if cached is not None:
+            return cached
+        edits = _max_edits(word)
+        found: tuple[tuple[str, float], ...] = ()
+        if edits:
+            hits = process.extract(
+                word,
+                self._vocabulary,
+                scorer=OSA.distance,
+                score_cutoff=edits,
+                limit=_FUZZY_LIMIT,
+            )
+            found = tuple(
+                (str(choice), 1.0 - 0.2 * float(distance) - 0.05 * rank)
+                for rank, (choice, distance, _) in enumerate(hits)
+                if len(str(choice)) > 2
+            )
+        if len(self._fuzzy_cache) < 50_000:
+            self._fuzzy_cache[word] = found
+        return found
+
+    def _candidates(self, query: _Query) -> list[int]:
+        overlap: dict[int, float] = {}
+        postings = self._postings
+        for weight, expansions in query.words:
+            for token, credit in expansions:
+                gain = weight * credit
+                for index in postings.get(token, ()):
+                    overlap[index] = overlap.get(index, 0.0) + gain
+        if len(overlap) <= _CANDIDATE_VARIANTS:
+            return list(overlap)
+        return heapq.nlargest(_CANDIDATE_VARIANTS, overlap, key=overlap.__getitem__)
+
+    def _score(self, query: _Query, variant: _Variant) -> float:
+        tokens = variant.tokens
+        idf = self._idf
+        matched_query = 0.0
+        variant_credit: dict[str, float] = {}
+        for weight, expansions in query.words:
+            best = 0.0
+            for token, credit in expansions:
+                if token in tokens:
+                    if credit > best:
+                        best = credit
+                    if credit > variant_credit.get(token, 0.0):
+                        variant_credit[token] = credit
+            matched_query += weight * best
+        if matched_query <= 0.0:
+            return 0.0
+        recall = matched_query / query.weight
+        precision = sum(idf[t] * c for t, c in variant_credit.items()) / variant.weight
+        f_score = (
+            (1.0 + _F_BETA_SQUARED) * precision * recall / (_F_BETA_SQUARED * precision + recall)
+        )
+        if query.bigram_weight > 0.0:
+            pairs = variant.bigrams
+            bigram = sum(w for pair, w in query.bigrams if pair in pairs) / query.bigram_weight
+        else:
+            bigram = recall
+        char = fuzz.ratio(query.text, variant.text) / 100.0
+        return _W_F * f_score + _W_BIGRAM * bigram + _W_CHAR * char
+
+
+# --------------------------------------------------------------------------- evaluation
+
+TARGET_TOP1_ACCURACY = 0.90
+TARGET_MAX_WRONG_ANSWERS = 0.02
+TARGET_SUGGESTION_HITS = 0.95
+TARGET_MAX_OUT_OF_SCOPE_ANSWERS = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EvalFailure:
+    """One labelled question the matcher did not handle as hoped."""
+
+    question: str
+    expected: str | None
+    decision: FaqDecision
+
+    def describe(self) -> str:
+        """One line for ``--show-errors``."""
+        alternatives = ", ".join(f"{tid} {score:.2f}" for tid, score in self.decision.alternatives)
+        return (
+            f"[{self.decision.outcome}] expected={self.expected} got={self.decision.topic_id} "
+            f"score={self.decision.score:.2f} alt=({alternatives}) q={self.question!r}"
+        )
+
+
+@dataclass(slots=True)
+class FaqEvaluation:
+    """Figures of a labelled set (question, expected topic id or ``None`` for out of scope)."""
+
+    in_scope: int = 0
+    out_of_scope: int = 0
+    answered_correct: int = 0
+    answered_wrong: int = 0
+    suggested: int = 0
+    suggested_hit: int = 0
+    none_in_scope: int = 0
+    answered_out_of_scope: int = 0
+    suggested_out_of_scope: int = 0
+    failures: list[EvalFailure] = field(default_factory=list)
+
+    @property
+    def top1_accuracy(self) -> float:
+        """Share of in-scope questions answered confidently with the right topic."""
+        return self.answered_correct / self.in_scope if self.in_scope else 1.0
+
+    @property
+    def wrong_answer_rate(self) -> float:
+        """Share of in-scope questions answered confidently with a wrong topic."""
+        return self.answered_wrong / self.in_scope if self.in_scope else 0.0
+
+    @property
+    def suggestion_hit_rate(self) -> float:
+        """Among in-scope "suggest" outcomes, the share offering the right topic."""
+        return self.suggested_hit / self.suggested if self.suggested else 1.0
+
+    def targets(self) -> list[tuple[str, str, bool]]:
+        """(label, figure, met) for each target of the FAQ issue."""
+        return [
+            (
+                f"top-1 accuracy on in-scope (answers only), target >= {TARGET_TOP1_ACCURACY:.0%}",
+                f"{self.top1_accuracy:.1%} ({self.answered_correct}/{self.in_scope})",
+                self.top1_accuracy >= TARGET_TOP1_ACCURACY,
+            ),
+            (
+                f"wrong confident answers on in-scope, target <= {TARGET_MAX_WRONG_ANSWERS:.0%}",
+                f"{self.wrong_answer_rate:.1%} ({self.answered_wrong}/{self.in_scope})",
+                self.wrong_answer_rate <= TARGET_MAX_WRONG_ANSWERS,
+            ),
+            (
+                "right topic among suggestions (outcome suggest), target >= "
+                f"{TARGET_SUGGESTION_HITS:.0%}",
+                f"{self.suggestion_hit_rate:.1%} ({self.suggested_hit}/{self.suggested})",
+                self.suggestion_hit_rate >= TARGET_SUGGESTION_HITS,
+            ),
+            (
+                f"confident answers on out-of-scope, target {TARGET_MAX_OUT_OF_SCOPE_ANSWERS}",
+                f"{self.answered_out_of_scope} of {self.out_of_scope}",
+                self.answered_out_of_scope <= TARGET_MAX_OUT_OF_SCOPE_ANSWERS,
+            ),
+        ]
+
+    @property
+    def all_targets_met(self) -> bool:
+        """Whether every target of :meth:`targets` is met."""
+        return all(met for _, _, met in self.targets())
+
+
+def evaluate(matcher: FaqMatcher, items: Iterable[tuple[str, str | None]]) -> FaqEvaluation:
+    """Run ``matcher`` on labelled questions and count outcomes; failures are kept."""
+    result = FaqEvaluation()
+    for question, expected in items:
+        decision = matcher.match(question)
+        failed = False
+        if expected is None:
+            result.out_of_scope += 1
+            if decision.outcome == "answer":
+                result.answered_out_of_scope += 1
+                failed = True
+            elif decision.outcome == "suggest":
+                result.suggested_out_of_scope += 1
+        else:
+            result.in_scope += 1
+            if decision.outcome == "answer":
+                if decision.topic_id == expected:
+                    result.answered_correct += 1
+                else:
+                    result.answered_wrong += 1
+                    failed = True
+            elif decision.outcome == "suggest":
+                result.suggested += 1
+                if expected in decision.suggestions:
+                    result.suggested_hit += 1
+                failed = True
+            else:
+                result.none_in_scope += 1
+                failed = True
+        if failed:
+            result.failures.append(EvalFailure(question, expected, decision))
+    return result
+
+
+def read_labelled(lines: Iterable[str]) -> list[tuple[str, str | None]]:
+    """Parse JSON lines ``{"q": "...", "id": "topic_id" | null}``; blank lines are skipped."""
+    items: list[tuple[str, str | None]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        if not isinstance(record, dict):
+            raise ValueError(f"line {number}: expected a JSON object")
+        question = record.get("q")
+        expected = record.get("id")
+        if not isinstance(question, str) or not (expected is None or isinstance(expected, str)):
+            raise ValueError(f'line {number}: need "q" (string) and "id" (string or null)')
+        items.append((question, expected))
+    return items

@@ -1,0 +1,393 @@
+"""Every text a person reads, in one place: short, polite Vietnamese with correct diacritics.
+
+Functions take plain values (no ORM objects) so the wording can be reviewed and tested alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# ----------------------------------------------------------------------------- labels
+
+KIND_LABELS = {
+    "phan_anh_kien_nghi": "Phản ánh, kiến nghị",
+    "khieu_nai": "Khiếu nại",
+    "to_cao": "Tố cáo",
+}
+
+KIND_EXPLANATIONS = {
+    "phan_anh_kien_nghi": "báo một việc chưa ổn hoặc góp ý, đề xuất với xã (ví dụ đường hỏng, "
+    "rác thải, hồ sơ chậm)",
+    "khieu_nai": "đề nghị xem xét lại một quyết định hoặc việc làm của UBND xã, cán bộ xã mà bạn "
+    "cho là sai và ảnh hưởng đến quyền lợi của bạn",
+    "to_cao": "báo cho cơ quan có thẩm quyền biết hành vi vi phạm pháp luật của cán bộ hoặc "
+    "bất kỳ ai (ví dụ nhận tiền, ăn chặn chế độ)",
+}
+
+STATUS_LABELS = {
+    "new": "Đã gửi, chờ tiếp nhận",
+    "open": "Đang xử lý",
+    "waiting_citizen": "Chờ bạn bổ sung thông tin",
+    "answered": "Đã trả lời",
+    "forwarded": "Đã chuyển cơ quan có thẩm quyền",
+    "rejected": "Không xử lý",
+    "closed": "Đã kết thúc",
+}
+
+EVENT_LABELS = {
+    "created": "Đã nhận hồ sơ",
+    "opened": "Cán bộ đã tiếp nhận",
+    "info_requested": "Cán bộ đề nghị bổ sung thông tin",
+    "citizen_replied": "Bạn đã bổ sung thông tin",
+    "answered": "Đã trả lời",
+    "transferred": "Chuyển đơn vị xử lý",
+    "forwarded": "Chuyển cơ quan có thẩm quyền",
+    "rejected": "Không xử lý",
+    "extended": "Gia hạn thời hạn giải quyết",
+    "rated": "Bạn đã đánh giá",
+    "reopened": "Mở lại để xử lý tiếp",
+    "closed": "Kết thúc",
+}
+
+# ----------------------------------------------------------------------------- menu
+
+MENU_FILE = "Gửi phản ánh, kiến nghị"
+MENU_FAQ = "Hỏi đáp"
+MENU_TRACK = "Tra cứu hồ sơ"
+MENU_MINE = "Phản ánh của tôi"
+
+CONTINUE_DRAFT = "Tiếp tục hồ sơ đang soạn"
+NEW_DRAFT = "Soạn hồ sơ mới"
+DONE = "Xong"
+SKIP = "Bỏ qua"
+SEND = "Gửi"
+EDIT = "Sửa"
+CANCEL = "Hủy"
+BACK_TO_MENU = "Về menu chính"
+TYPE_ADDRESS = "Nhập địa chỉ khác"
+ANONYMOUS = "Gửi ẩn danh"
+USE_SAVED_CONTACT = "Dùng thông tin đã lưu"
+TRUNCATE_TEXT = "Dùng phần đầu (cắt bớt)"
+
+
+def greeting(commune_name: str, person_name: str | None) -> str:
+    hello = f"Xin chào {person_name}!" if person_name else "Xin chào!"
+    return (
+        f"{hello} Đây là kênh tiếp nhận phản ánh, kiến nghị của {commune_name}.\n"
+        "Bạn có thể gửi phản ánh, hỏi đáp về dân chủ ở cơ sở và theo dõi hồ sơ của mình."
+    )
+
+
+def privacy_notice(authority: str, retention: str) -> str:
+    return (
+        "🔒 Về dữ liệu cá nhân: khi bạn gửi hồ sơ, chúng tôi ghi lại nội dung, ảnh, địa điểm và "
+        "(nếu bạn cung cấp) họ tên, số điện thoại để tiếp nhận, giải quyết và trả lời bạn. "
+        f"Đơn vị chịu trách nhiệm: {authority}. Dữ liệu được lưu {retention}. "
+        "Người tố cáo được giữ bí mật danh tính. Để xem, sửa hoặc yêu cầu xóa dữ liệu, gõ /dulieu."
+    )
+
+
+def privacy_details(authority: str, retention: str, hotline: str, one_stop_desk: str) -> str:
+    return (
+        "Dữ liệu cá nhân trong kênh phản ánh, kiến nghị\n"
+        "• Thu thập: nội dung bạn gửi, ảnh (đã xóa thông tin vị trí trong ảnh), địa điểm, họ tên "
+        "và số điện thoại nếu bạn cung cấp, mã tài khoản trò chuyện để trả lời bạn.\n"
+        "• Mục đích: tiếp nhận, chuyển đơn vị có trách nhiệm, giải quyết và trả lời phản ánh, "
+        "kiến nghị, khiếu nại, tố cáo; thống kê không kèm danh tính.\n"
+        f"• Đơn vị chịu trách nhiệm: {authority}.\n"
+        f"• Thời gian lưu: {retention}.\n"
+        "• Quyền của bạn: được biết, xem, sửa, yêu cầu xóa hoặc hạn chế xử lý dữ liệu. "
+        "Dữ liệu của hồ sơ đang giải quyết có thể chưa xóa được cho đến khi giải quyết xong.\n"
+        f"• Cách yêu cầu: gọi {hotline} hoặc đến {one_stop_desk}. "
+        "Yêu cầu được xác nhận trong 02 ngày làm việc.\n"
+        "• Vui lòng không gửi ảnh căn cước công dân qua kênh này."
+    )
+
+
+MENU_PROMPT = "Bạn muốn làm gì? Chọn một mục bên dưới."
+
+HELP = (
+    "Các lệnh bạn có thể dùng:\n"
+    "/start – menu chính\n"
+    "/tracuu MÃ – tra cứu hồ sơ, ví dụ /tracuu HB-2026-00042\n"
+    "/huy – hủy việc đang làm\n"
+    "/dulieu – dữ liệu cá nhân và cách yêu cầu xóa\n"
+    "/trogiup – xem hướng dẫn này\n"
+    "Bạn cũng có thể gõ câu hỏi bằng lời của mình, có dấu hoặc không dấu đều được."
+)
+
+NOT_UNDERSTOOD = "Xin lỗi, mình chưa hiểu ý bạn. Bạn chọn một mục bên dưới nhé."
+CANCELLED = "Đã hủy. Hồ sơ đang soạn (nếu có) đã được xóa."
+NOTHING_TO_CANCEL = "Hiện không có việc gì đang làm để hủy."
+STALE_OPTION = "Lựa chọn này không còn dùng được. Bạn xem câu hỏi mới nhất giúp mình nhé."
+SYSTEM_ERROR = (
+    "Xin lỗi, hệ thống đang gặp sự cố khi xử lý tin nhắn vừa rồi. Những gì bạn đã gửi trước đó "
+    "vẫn được giữ nguyên. Bạn vui lòng gửi lại sau ít phút."
+)
+UNKNOWN_COMMAND = "Mình chưa biết lệnh này. Gõ /trogiup để xem các lệnh."
+
+# ----------------------------------------------------------------------------- unsupported input
+
+UNSUPPORTED = {
+    "sticker": "Mình đã nhận nhãn dán 🙂 nhưng chưa hiểu được nó.",
+    "voice": "Xin lỗi, mình chưa nghe được tin nhắn thoại. Bạn vui lòng gõ chữ giúp mình.",
+    "video": "Xin lỗi, mình chưa nhận được video. Bạn có thể gửi ảnh chụp thay thế.",
+    "document": "Xin lỗi, mình chỉ nhận ảnh (JPG, PNG). Tệp này chưa mở được.",
+    "other": "Xin lỗi, mình chưa đọc được loại tin nhắn này. Bạn vui lòng gõ chữ hoặc gửi ảnh.",
+}
+
+PHOTO_NOT_EXPECTED = "Mình đã nhận ảnh, nhưng ở bước này mình cần bạn trả lời câu hỏi dưới đây."
+PHOTO_NOT_AN_IMAGE = "Tệp ảnh này bị lỗi hoặc không phải ảnh. Bạn chụp lại và gửi giúp mình nhé."
+PHOTO_UNSUPPORTED_FORMAT = "Định dạng ảnh này chưa hỗ trợ. Bạn vui lòng gửi ảnh JPG hoặc PNG."
+PHOTO_DOWNLOAD_FAILED = "Mình chưa tải được ảnh này. Bạn vui lòng gửi lại ảnh."
+
+
+def photo_too_large(limit_mb: float) -> str:
+    return (
+        f"Ảnh lớn quá (tối đa {limit_mb:g} MB). Bạn gửi ảnh nhỏ hơn, hoặc gửi dạng ảnh thường "
+        "(không gửi dạng tệp) giúp mình."
+    )
+
+
+def too_many_photos(limit: int) -> str:
+    return f"Mỗi hồ sơ gửi được tối đa {limit} ảnh. Ảnh vừa rồi chưa được thêm."
+
+
+# ----------------------------------------------------------------------------- intake flow
+
+def resume_draft_prompt(kind_label: str | None, saved_at: str) -> str:
+    what = f" ({kind_label.lower()})" if kind_label else ""
+    return f"Bạn có hồ sơ đang soạn dở{what}, lưu lúc {saved_at}. Tiếp tục hồ sơ đang soạn?"
+
+
+def ask_kind(explanations: dict[str, str]) -> str:
+    lines = ["Bạn muốn gửi loại nào?"]
+    for kind, label in KIND_LABELS.items():
+        lines.append(f"• {label}: {explanations[kind]}.")
+    return "\n".join(lines)
+
+
+ASK_CATEGORY = "Việc bạn phản ánh thuộc lĩnh vực nào?"
+
+
+def ask_content(min_length: int, max_length: int) -> str:
+    return (
+        "Bạn mô tả sự việc giúp mình: việc gì, ở đâu, từ khi nào, ảnh hưởng thế nào "
+        f"(từ {min_length} đến {max_length} ký tự)."
+    )
+
+
+def content_too_short(min_length: int) -> str:
+    return f"Nội dung ngắn quá. Bạn viết rõ hơn giúp mình (ít nhất {min_length} ký tự)."
+
+
+def content_too_long(max_length: int, length: int) -> str:
+    return (
+        f"Nội dung dài {length} ký tự, quá giới hạn {max_length} ký tự. Mình đã lưu tạm nội dung "
+        "bạn gửi. Bạn gửi lại bản ngắn gọn hơn, hoặc chọn dùng phần đầu."
+    )
+
+
+CONTENT_EMPTY = "Mình chưa nhận được nội dung. Bạn gõ mô tả sự việc bằng chữ giúp mình."
+
+
+def ask_photos(max_photos: int, count: int) -> str:
+    if count:
+        return f"Đã nhận {count} ảnh. Bạn gửi thêm ảnh (tối đa {max_photos}) hoặc bấm «{DONE}»."
+    return (
+        f"Bạn có ảnh chụp sự việc không? Gửi ảnh (tối đa {max_photos} ảnh), "
+        f"hoặc bấm «{SKIP}» nếu không có. Vui lòng không gửi ảnh căn cước công dân."
+    )
+
+
+def photo_received(count: int, max_photos: int) -> str:
+    return f"Đã nhận ảnh {count}/{max_photos}. Gửi thêm ảnh hoặc bấm «{DONE}»."
+
+
+PHOTOS_EXPECTED = f"Ở bước này bạn gửi ảnh, hoặc bấm «{DONE}» / «{SKIP}» để tiếp tục."
+
+ASK_PLACE = (
+    "Sự việc xảy ra ở đâu? Chọn thôn / tổ dân phố, gõ địa chỉ cụ thể, hoặc gửi vị trí "
+    "(Telegram: 📎 → Vị trí)."
+)
+ASK_ADDRESS = "Bạn gõ địa chỉ cụ thể giúp mình (số nhà, đường, xóm…)."
+ADDRESS_TOO_LONG = "Địa chỉ dài quá (tối đa 300 ký tự). Bạn gõ ngắn gọn hơn giúp mình."
+
+
+def ask_contact_name(kind: str) -> str:
+    if kind == "khieu_nai":
+        return (
+            "Bạn cho biết họ và tên. Khiếu nại phải có họ tên, địa chỉ của người khiếu nại "
+            "thì mới được xem xét (Luật Khiếu nại, Điều 8)."
+        )
+    if kind == "to_cao":
+        return (
+            "Bạn cho biết họ và tên. Tố cáo phải có họ tên, địa chỉ của người tố cáo thì mới "
+            "được thụ lý (Luật Tố cáo, Điều 23). Danh tính của bạn được giữ bí mật: cán bộ xác "
+            "minh không được xem (Luật Tố cáo, Điều 47)."
+        )
+    return (
+        "Bạn cho biết họ và tên để cán bộ liên hệ khi cần. Nếu không muốn, bạn có thể "
+        f"chọn «{ANONYMOUS}» (khi đó cán bộ không gọi lại được để hỏi thêm)."
+    )
+
+
+NAME_INVALID = "Họ tên chưa hợp lệ. Bạn gõ họ và tên đầy đủ bằng chữ giúp mình (ví dụ: Nguyễn Văn An)."
+ANONYMOUS_NOT_ALLOWED = (
+    "Khiếu nại, tố cáo không thể gửi ẩn danh: đơn không có họ tên, địa chỉ sẽ không được "
+    "thụ lý theo luật. Bạn vui lòng cho biết họ tên."
+)
+
+ASK_PHONE = "Bạn cho biết số điện thoại di động (ví dụ 0912 345 678 hoặc +84 912 345 678)."
+PHONE_INVALID = (
+    "Số điện thoại chưa đúng. Bạn gõ số di động Việt Nam gồm 10 chữ số, bắt đầu bằng 0 "
+    "(ví dụ 0912345678) hoặc +84."
+)
+
+
+def saved_contact(name: str, phone: str) -> str:
+    return f"Lần trước bạn để lại: {name}, {phone}. Dùng lại thông tin này?"
+
+
+def complaint_form_note(kind: str) -> str | None:
+    if kind == "khieu_nai":
+        return (
+            "Lưu ý: để khiếu nại được thụ lý chính thức, bạn cần có đơn ghi rõ ngày tháng, họ tên, "
+            "địa chỉ, nội dung, có chữ ký hoặc điểm chỉ, hoặc trình bày trực tiếp tại UBND xã "
+            "(Luật Khiếu nại, Điều 8 và 11). Hồ sơ gửi qua đây giúp cán bộ chuẩn bị và hẹn bạn."
+        )
+    if kind == "to_cao":
+        return (
+            "Lưu ý: đơn tố cáo cần có chữ ký hoặc điểm chỉ của người tố cáo (Luật Tố cáo, Điều 23). "
+            "Cán bộ sẽ hướng dẫn bạn hoàn thiện; danh tính của bạn được giữ bí mật."
+        )
+    return None
+
+
+def summary(
+    *,
+    kind_label: str,
+    category_label: str,
+    content: str,
+    photos: int,
+    place: str | None,
+    contact: str | None,
+) -> str:
+    return (
+        "Bạn kiểm tra lại hồ sơ:\n"
+        f"• Loại: {kind_label}\n"
+        f"• Lĩnh vực: {category_label}\n"
+        f"• Nội dung: {content}\n"
+        f"• Ảnh: {photos}\n"
+        f"• Địa điểm: {place or 'không nêu'}\n"
+        f"• Người gửi: {contact or 'ẩn danh'}\n"
+        f"Bấm «{SEND}» để gửi, «{EDIT}» để sửa, «{CANCEL}» để hủy."
+    )
+
+
+ASK_EDIT_FIELD = "Bạn muốn sửa mục nào?"
+EDIT_FIELDS = {
+    "kind": "Loại",
+    "category": "Lĩnh vực",
+    "content": "Nội dung",
+    "photos": "Ảnh",
+    "place": "Địa điểm",
+    "contact": "Người gửi",
+}
+CHOOSE_FROM_OPTIONS = "Bạn chọn một mục trong danh sách giúp mình nhé."
+
+
+def daily_limit_reached(limit: int) -> str:
+    return (
+        f"Hôm nay bạn đã gửi {limit} hồ sơ, là mức tối đa trong một ngày. Bạn vui lòng gửi tiếp "
+        "vào ngày mai, hoặc gọi đường dây nóng nếu việc gấp."
+    )
+
+
+def case_received(
+    *,
+    code: str,
+    unit_name: str,
+    due_label: str,
+    due_date: str,
+    limit_text: str,
+    note: str | None,
+) -> str:
+    text = (
+        f"✅ Đã nhận hồ sơ của bạn. Mã hồ sơ: {code}\n"
+        f"Đơn vị xử lý: {unit_name}\n"
+        f"{due_label}: {due_date} ({limit_text})\n"
+        f"Tra cứu bất cứ lúc nào: /tracuu {code}"
+    )
+    if note:
+        text += "\n" + note
+    return text
+
+
+DUE_LABEL_ANSWER = "Hạn trả lời dự kiến"
+DUE_LABEL_ACCEPT_KN = "Hạn thông báo thụ lý hoặc không thụ lý"
+DUE_LABEL_ACCEPT_TC = "Hạn xử lý ban đầu đơn tố cáo"
+
+# ----------------------------------------------------------------------------- tracking
+
+ASK_CODE = "Bạn gõ mã hồ sơ cần tra cứu (ví dụ HB-2026-00042)."
+
+
+def case_not_found(code: str) -> str:
+    return (
+        f"Không tìm thấy hồ sơ {code} của bạn. Bạn kiểm tra lại mã, hoặc chọn «{MENU_MINE}» "
+        "để xem các hồ sơ bạn đã gửi."
+    )
+
+
+CODE_INVALID = "Mã hồ sơ chưa đúng dạng. Mã có dạng HB-2026-00042."
+
+
+def case_status(
+    *,
+    code: str,
+    kind_label: str,
+    category_label: str,
+    status_label: str,
+    unit_name: str,
+    created: str,
+    due: str,
+    history: list[str],
+    extra: str | None = None,
+) -> str:
+    lines = [
+        f"Hồ sơ {code} ({kind_label} – {category_label})",
+        f"Trạng thái: {status_label}",
+        f"Đơn vị xử lý: {unit_name}",
+        f"Ngày gửi: {created}",
+        f"Hạn giải quyết: {due}",
+    ]
+    if extra:
+        lines.append(extra)
+    if history:
+        lines.append("Diễn biến:")
+        lines.extend(f"• {item}" for item in history)
+    return "\n".join(lines)
+
+
+NO_CASES_YET = f"Bạn chưa gửi hồ sơ nào. Chọn «{MENU_FILE}» để gửi."
+
+
+def my_cases_header(count: int) -> str:
+    return f"Bạn có {count} hồ sơ gần đây. Chọn một hồ sơ để xem chi tiết:"
+
+
+def my_case_line(code: str, status_label: str) -> str:
+    return f"{code} – {status_label}"
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def local_date(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%d/%m/%Y")
+
+
+def local_datetime(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%H:%M %d/%m/%Y")
