@@ -83,6 +83,18 @@ class ChannelSender(Protocol):
 UnreachableHook = Callable[[Session, ClaimedMessage, datetime], None]
 
 
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _attachment_files(session: Session, ids: Sequence[int]) -> list[tuple[int, str, str]]:
     rows = session.execute(
         select(Attachment.id, Attachment.path, Attachment.mime_type).where(Attachment.id.in_(ids))
@@ -137,8 +149,7 @@ class OutboxDispatcher:
         self._last_sent: dict[tuple[str, str], float] = {}
         self._paused_until: dict[str, float] = {}
         self._sent: list[int] = []
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._pump_lock = asyncio.Lock()
         self._stopping = False
         self.delivered = 0
 
@@ -150,6 +161,11 @@ class OutboxDispatcher:
 
     async def run(self) -> None:
         """Claim and send until cancelled."""
+        released = await self.db.run(
+            outbox.release_abandoned, host=socket.gethostname(), is_alive=_process_alive
+        )
+        if released:
+            log.info("took back %d message(s) left by a process that stopped mid-send", released)
         while not self._stopping:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
@@ -163,6 +179,12 @@ class OutboxDispatcher:
 
     async def pump(self) -> int:
         """Claim every due row and hand it to its chat worker; returns how many."""
+        # One pump at a time: ``flush`` must not finish while the background loop's claim
+        # is still on its way back from the database.
+        async with self._pump_lock:
+            return await self._pump()
+
+    async def _pump(self) -> int:
         total = 0
         while True:
             claimed = await self.db.run(

@@ -167,6 +167,7 @@ class Processor:
         )
         self._expire_draft(ctx)
         self.router.handle(ctx)
+        ctx.flush_preface()
         session.flush()
         unused = {p.stored.path for p in photos if p.stored} - ctx.kept_paths
         for path in unused:

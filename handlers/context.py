@@ -8,7 +8,7 @@ the step has been committed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,7 @@ class Context:
     outbox_ids: list[int] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     kept_paths: set[str] = field(default_factory=set)
+    _preface: list[str] = field(default_factory=list)
     _roles: list[PersonRole] | None = None
 
     # ------------------------------------------------------------------ input
@@ -76,7 +77,21 @@ class Context:
     def reply(self, text: str, options: tuple[Option, ...] | list[Option] = (), **kwargs: Any) -> None:
         self.send(OutgoingMessage(text=text, options=tuple(options), **kwargs))
 
+    def preface(self, text: str) -> None:
+        """Put ``text`` at the top of the next reply ("that was not a photo" + the question
+        again): one message instead of two, which matters with 1 message/s per chat."""
+        self._preface.append(text)
+
+    def flush_preface(self) -> None:
+        """Send a preface that no reply followed."""
+        if self._preface:
+            self.send(OutgoingMessage(text=""))
+
     def send(self, message: OutgoingMessage, *, purpose: str = "reply") -> None:
+        if self._preface:
+            joined = "\n".join([*self._preface, message.text]).strip()
+            self._preface.clear()
+            message = replace(message, text=joined)
         message_id = queue(self.session, self.identity, message, purpose=purpose, now=self.now)
         if message_id is not None:
             self.outbox_ids.append(message_id)

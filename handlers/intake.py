@@ -107,7 +107,7 @@ class IntakeFlow:
         getattr(self, f"_on_{ctx.step}", self._on_kind)(ctx)
 
     def _reask(self, ctx: Context, problem: str) -> None:
-        ctx.reply(problem)
+        ctx.preface(problem)
         self.ask(ctx)
 
     # ------------------------------------------------------------------ kind

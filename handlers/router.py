@@ -102,7 +102,7 @@ class Router:
 
         unreadable = [a for a in message.attachments if a.kind in _UNREADABLE]
         if unreadable and not ctx.photos:
-            ctx.reply(texts.UNSUPPORTED[unreadable[0].kind.value])
+            ctx.preface(texts.UNSUPPORTED[unreadable[0].kind.value])
             self.reask(ctx)
             return
 
@@ -134,12 +134,12 @@ class Router:
                 flow.handle(ctx)
                 return
             if message.option_id:
-                ctx.reply(texts.STALE_OPTION)
+                ctx.preface(texts.STALE_OPTION)
                 self.reask(ctx)
                 return
 
         if ctx.photos and (flow is None or not flow.accepts_photos(ctx)):
-            ctx.reply(texts.PHOTO_NOT_EXPECTED)
+            ctx.preface(texts.PHOTO_NOT_EXPECTED)
             self.reask(ctx)
             return
         if flow is not None:

@@ -39,7 +39,7 @@ class TrackingFlow:
     def handle(self, ctx: Context) -> None:
         code = parse_code(ctx.text)
         if code is None:
-            ctx.reply(texts.CODE_INVALID)
+            ctx.preface(texts.CODE_INVALID)
             self.ask(ctx)
             return
         ctx.end_flow()
@@ -93,7 +93,7 @@ def register(router: Router) -> TrackingFlow:
             return
         code = parse_code(args)
         if code is None:
-            ctx.reply(texts.CODE_INVALID)
+            ctx.preface(texts.CODE_INVALID)
             flow.start(ctx)
             return
         flow.show(ctx, code)

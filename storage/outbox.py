@@ -6,7 +6,7 @@ again when the lease runs out (delivery is at least once; the window is one send
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -217,6 +217,27 @@ def release(session: Session, message_id: int, *, worker: str, retry_at: datetim
         .where(_mine(message_id, worker))
         .values(status=PENDING, next_attempt_at=retry_at, claimed_until=None, claimed_by=None)
     )
+
+
+def release_abandoned(session: Session, *, host: str, is_alive: Callable[[int], bool]) -> int:
+    """Give back rows claimed by a process of this host that is no longer running, so a
+    restart after a crash sends them at once instead of waiting for the lease to run out.
+    Worker ids look like ``host:pid:…``."""
+    released = 0
+    rows = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.status == SENDING, OutboxMessage.claimed_by.like(f"{host}:%")
+        )
+    )
+    for row in rows:
+        parts = (row.claimed_by or "").split(":")
+        if len(parts) < 2 or not parts[1].isdigit() or is_alive(int(parts[1])):
+            continue
+        row.status = PENDING
+        row.claimed_by = None
+        row.claimed_until = None
+        released += 1
+    return released
 
 
 def counts_by_status(session: Session) -> dict[str, int]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bot.app import Runtime, build_runtime
 from bot.channels.console import ConsoleChannel, ConsoleSender
 from bot.clock import Clock
 from bot.config import AppConfig
 from bot.messages import OutgoingMessage
+from tests.fakes.telegram_server import FakeTelegramServer, SentMessage
 
 
 def console_runtime(config: AppConfig, clock: Clock, **kwargs: object) -> Runtime:
@@ -75,3 +79,98 @@ class Person:
 
 def texts_of(messages: Sequence[OutgoingMessage]) -> str:
     return "\n".join(m.text for m in messages)
+
+
+# ----------------------------------------------------------------------------- Telegram
+
+
+def telegram_config(config: AppConfig, server: FakeTelegramServer) -> AppConfig:
+    """The config pointed at a fake Bot API server, with a short long-poll."""
+    telegram = replace(
+        config.telegram,
+        base_url=server.base_url,
+        base_file_url=server.base_file_url,
+        poll_timeout=1,
+    )
+    return replace(config, telegram=telegram)
+
+
+@asynccontextmanager
+async def telegram_runtime(
+    config: AppConfig, clock: Clock, server: FakeTelegramServer, **kwargs: Any
+) -> AsyncIterator[Runtime]:
+    """The real python-telegram-bot Application polling the fake server."""
+    options: dict[str, Any] = {
+        "per_chat_interval": 0.0,
+        "poll_interval": 0.05,
+        "backoff_base": 0.05,
+        "telegram_rate_limited": False,
+    }
+    options.update(kwargs)
+    runtime = build_runtime(
+        telegram_config(config, server), clock=clock, telegram_token=server.token, **options
+    )
+    runtime.db.migrate()
+    await runtime.start(scheduler=False)
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+        runtime.db.close()
+
+
+class TelegramUser:
+    """A person writing to the bot on Telegram through the fake server."""
+
+    def __init__(
+        self, server: FakeTelegramServer, runtime: Runtime, user_id: int, name: str = "Lan"
+    ) -> None:
+        self.server = server
+        self.runtime = runtime
+        self.user_id = user_id
+        self.name = name
+
+    @property
+    def received(self) -> list[SentMessage]:
+        return self.server.messages_to(self.user_id)
+
+    @property
+    def last(self) -> SentMessage:
+        assert self.received, f"user {self.user_id} has received nothing"
+        return self.received[-1]
+
+    async def _settle(self, before: int) -> list[SentMessage]:
+        # Updates are confirmed only after they are processed and committed; then the
+        # replies are in the outbox and one flush sends them.
+        await self.server.wait_until_consumed()
+        await self.runtime.dispatcher.flush()
+        return self.received[before:]
+
+    async def say(self, text: str) -> list[SentMessage]:
+        before = len(self.received)
+        self.server.add_text(self.user_id, text, first_name=self.name)
+        return await self._settle(before)
+
+    async def press(self, label: str) -> list[SentMessage]:
+        """Press the button containing ``label`` on the latest message that has buttons."""
+        for message in reversed(self.received):
+            buttons = message.buttons
+            if not buttons:
+                continue
+            for text, data in buttons:
+                if label.lower() in text.lower() and data is not None:
+                    before = len(self.received)
+                    self.server.press_button(self.user_id, data, message_id=message.message_id)
+                    return await self._settle(before)
+            raise AssertionError(f"no button {label!r} among {[t for t, _ in buttons]}")
+        raise AssertionError("no message with buttons yet")
+
+    async def send(self, inject: Callable[[], object]) -> list[SentMessage]:
+        """Send something else (photo, sticker, location…) with a server ``add_*`` call."""
+        before = len(self.received)
+        inject()
+        return await self._settle(before)
+
+
+def sent_texts(messages: Sequence[SentMessage]) -> str:
+    return "\n".join(m.text or "" for m in messages)

@@ -14,17 +14,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
-from telegram import (
+# Ask PTB for RetryAfter.retry_after as a timedelta (the float form is deprecated).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (  # noqa: E402
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.error import (
+from telegram.error import (  # noqa: E402
     BadRequest,
     ChatMigrated,
     Conflict,
@@ -35,10 +39,10 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder  # noqa: E402
 
-from bot.dispatcher import OutboundFile, Rejected, RetryLater, Unreachable
-from bot.messages import (
+from bot.dispatcher import OutboundFile, Rejected, RetryLater, Unreachable  # noqa: E402
+from bot.messages import (  # noqa: E402
     AttachmentKind,
     Channel,
     IncomingAttachment,
@@ -290,7 +294,8 @@ class TelegramChannel:
                 updates = await self.bot.get_updates(
                     offset=offset,
                     timeout=self.poll_timeout,
-                    read_timeout=self.poll_timeout + 10,
+                    # PTB adds the poll timeout to this.
+                    read_timeout=10,
                     allowed_updates=["message", "callback_query"],
                 )
                 failures = 0

@@ -26,6 +26,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
+from telegram.request import HTTPXRequest
 
 from tests.fakes.images import exif_gps, has_exif, image_size, jpeg_bytes, png_bytes
 from tests.fakes.telegram_server import (
@@ -86,10 +87,15 @@ async def test_get_me(tg: FakeTelegramServer, bot: Bot):
 
 
 async def test_wrong_token_is_invalid_token(tg: FakeTelegramServer):
-    bad = Bot("999:WRONG", base_url=tg.base_url, base_file_url=tg.base_file_url)
-    with pytest.raises(InvalidToken):
-        await bad.get_me()
-    await bad.shutdown()
+    request = HTTPXRequest()
+    bad = Bot("999:WRONG", base_url=tg.base_url, request=request)
+    try:
+        with pytest.raises(InvalidToken):
+            await bad.get_me()
+        with pytest.raises(InvalidToken):
+            await bad.initialize()
+    finally:
+        await request.shutdown()  # Bot.shutdown() skips a bot that never initialized
 
 
 async def test_send_message_with_inline_keyboard(tg: FakeTelegramServer, bot: Bot):

@@ -1,0 +1,754 @@
+"""Routing classifier: from a citizen's free text, decide kind, category and unit.
+
+The decision is rule-based and explainable: keyword phrases per category and per kind are
+kept in TOML files (``bot/rules/data/routing_keywords.toml`` plus a commune's own files), so
+a commune extends them without touching code. The classifier receives plain mappings and
+never reads ``config.toml`` itself.
+
+How a text is scored
+--------------------
+1. *Tokens.* The text is cut into words; each word is folded (lower case, no diacritics,
+   ``đ`` → ``d``) with :mod:`bot.rules.textnorm`, chat and domain abbreviations are expanded
+   (``ko`` → ``khong``, ``ubnd`` → ``uy ban nhan dan``, plus the keyword files' own). Each
+   word also keeps its *accent key* (vowel marks and tone): folded matching accepts texts
+   typed without diacritics, and the accent key stops false hits when the citizen did type
+   them (``giá đắt`` is not ``đất``).
+2. *Phrase hits.* Phrases are looked up on token boundaries through an index on their first
+   token. Phrases may contain gaps (``quyết định * sai``). Typos are caught by rapidfuzz
+   on a few candidates only: n-grams around words that are neither a keyword word nor a
+   common word (``fuzz.ratio`` ≥ 88 against phrases of similar length), and phrases with
+   exactly one word one edit away (``Levenshtein.distance`` = 1). Fuzzy hits weigh less.
+3. *Overlaps.* When a longer phrase covers a shorter one, only the longer one counts
+   (``ô nhiễm tiếng ồn`` is environment, not the noise in ``tiếng ồn``); *blocker* phrases
+   such as ``điện thoại`` only hide the shorter phrases inside them.
+4. *Category.* Weights are summed per category. The confidence grows with the evidence of
+   the best category and with its margin over the second one; no evidence at all gives the
+   fallback category (``khac``) with confidence 0.
+5. *Kind.* ``phan_anh_kien_nghi`` has a fixed prior; cues for ``khieu_nai`` (contesting a
+   decision) and ``to_cao`` (wrongdoing alleged) must beat it. Khiếu nại and tố cáo go to the
+   complaint unit whatever the category.
+
+The combined confidence is the product of the kind and category confidences. Below the
+configured ``[routing] min_confidence`` the caller lets the citizen pick the category.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from bot.configerror import ConfigError
+from bot.rules import textnorm
+
+KIND_FEEDBACK = "phan_anh_kien_nghi"
+KIND_COMPLAINT = "khieu_nai"
+KIND_DENUNCIATION = "to_cao"
+KINDS: tuple[str, ...] = (KIND_FEEDBACK, KIND_COMPLAINT, KIND_DENUNCIATION)
+
+# Weight of each phrase list in a keyword file; ``weights`` gives any other value.
+TIER_WEIGHTS: Mapping[str, float] = {"phrases": 1.0, "strong": 2.0, "weak": 0.5}
+MAX_WEIGHT = 10.0
+# Words allowed between the parts of a phrase written with " * ".
+MAX_GAP = 6
+# Fuzzy matching: rapidfuzz ratio cut-off, shortest folded string compared, hit factors.
+FUZZY_CUTOFF = 88.0
+FUZZY_MIN_LENGTH = 7
+FUZZY_CLOSE_SCORE = 95.0
+FUZZY_FACTOR_CLOSE = 0.85
+FUZZY_FACTOR = 0.7
+FUZZY_CACHE_SIZE = 50_000
+SUBSTITUTION_FACTOR = 0.6
+SUBSTITUTION_MIN_LENGTH = 4
+MAX_FUZZY_NGRAM = 3
+# Kind decision: prior evidence for a plain phản ánh, kiến nghị, and the slope of confidence.
+FEEDBACK_PRIOR = 1.0
+KIND_SLOPE = 1.2
+# Category confidence: evidence scale and the share of confidence earned by the margin.
+EVIDENCE_SCALE = 1.5
+MARGIN_SHARE = 0.45
+# A text is "typed with diacritics" when at least this share of its words carry marks.
+ACCENTED_TEXT_RATIO = 0.5
+
+_SPACE_KIND = "kind"
+_SPACE_CATEGORY = "category"
+_SPACE_BLOCKER = "blocker"
+_LIST_KEYS = ("phrases", "strong", "weak")
+_TOP_LEVEL_KEYS = ("abbreviations", "blockers", "categories", "kinds", "lexicon")
+
+_WORD_RE = re.compile(r"[^\W_]+")
+_TONE_MARKS: Mapping[str, str] = {
+    "\u0300": "f",  # huyền
+    "\u0301": "s",  # sắc
+    "\u0303": "x",  # ngã
+    "\u0309": "r",  # hỏi
+    "\u0323": "j",  # nặng
+}
+
+# (vowel letters with their quality marks, tone letter or ""); None for an unmarked word.
+AccentKey = tuple[str, str]
+_Token = tuple[str, AccentKey | None]
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """Where a text goes. ``confidence`` combines the kind and category confidences."""
+
+    kind: str
+    category: str
+    unit: str
+    confidence: float
+    kind_confidence: float
+    category_confidence: float
+
+    def as_json_dict(self) -> dict[str, object]:
+        """The ``pakn route "TEXT" --json`` output: kind, category, unit, rounded confidence."""
+        return {
+            "kind": self.kind,
+            "category": self.category,
+            "unit": self.unit,
+            "confidence": round(self.confidence, 2),
+        }
+
+
+def default_keyword_path() -> Path:
+    """The keyword file shipped with the bot."""
+    return Path(__file__).resolve().parent / "data" / "routing_keywords.toml"
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def _accent_key(word: str) -> AccentKey | None:
+    """Vowel marks and tone of ``word`` (lower case), or None when it carries no mark.
+
+    The tone is kept apart so that old and new tone placement (``hoà``/``hòa``) agree; a
+    missing stroke on ``đ`` is not counted as a difference.
+    """
+    decomposed = unicodedata.normalize("NFD", word.replace("đ", "d"))
+    tone = ""
+    kept: list[str] = []
+    marked = False
+    for char in decomposed:
+        mark = _TONE_MARKS.get(char)
+        if mark is not None:
+            tone = mark
+            marked = True
+        else:
+            if unicodedata.combining(char):
+                marked = True
+            kept.append(char)
+    if not marked:
+        return None
+    return unicodedata.normalize("NFC", "".join(kept)), tone
+
+
+@lru_cache(maxsize=32768)
+def _word_tokens(word: str) -> tuple[_Token, ...]:
+    """Folded tokens of one lower-case word, each with its accent key."""
+    parts = textnorm.fold(word).split()
+    if len(parts) != 1:
+        return tuple((part, None) for part in parts)
+    folded = parts[0]
+    if len(folded) > 2 and folded.startswith("dd"):
+        folded = folded[1:]  # "đ" typed the Telex way
+    return ((folded, _accent_key(word)),)
+
+
+def _split_words(text: str) -> list[tuple[str, AccentKey | None]]:
+    """Folded tokens of ``text`` before abbreviations are expanded."""
+    result: list[tuple[str, AccentKey | None]] = []
+    for word in _WORD_RE.findall(textnorm.nfc(text).lower()):
+        result.extend(_word_tokens(word))
+    return result
+
+
+def _accents_agree(text: AccentKey | None, phrase: AccentKey | None, strict: bool) -> bool:
+    """Whether a text word may be the phrase word, given the diacritics both carry.
+
+    A word typed without marks agrees with anything. In a text typed with diacritics
+    (``strict``) a marked word must carry exactly the phrase's marks; otherwise only the
+    marks it does carry are compared.
+    """
+    if text is None or phrase is None:
+        return True
+    if strict:
+        return text == phrase
+    text_vowels, text_tone = text
+    phrase_vowels, phrase_tone = phrase
+    if text_tone and text_tone != phrase_tone:
+        return False
+    return text_vowels.isascii() or text_vowels == phrase_vowels
+
+
+# --------------------------------------------------------------------------- keyword table
+
+
+def _config_key(source: Path, key: str) -> str:
+    return f"{source}:{key}"
+
+
+def _string_list(value: object, source: Path, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(_config_key(source, key), "must be a list of strings")
+    items = [item.strip() for item in value if isinstance(item, str)]
+    for item in items:
+        _check_phrase(item, source, key)
+    return items
+
+
+def _check_phrase(phrase: str, source: Path, key: str) -> None:
+    """A phrase needs a word, and a word in every part around a " * " gap."""
+    if not all(textnorm.fold(part) for part in phrase.split("*")):
+        raise ConfigError(
+            _config_key(source, key), f"phrase {phrase!r} is empty or has an empty part"
+        )
+
+
+def _phrase_weights(value: object, source: Path, key: str) -> dict[str, float]:
+    """Read one ``[categories.X]`` or ``[kinds.X]`` table: phrase lists and weights."""
+    if not isinstance(value, dict):
+        raise ConfigError(_config_key(source, key), "must be a table")
+    result: dict[str, float] = {}
+    for name, item in value.items():
+        if name in TIER_WEIGHTS:
+            for phrase in _string_list(item, source, f"{key}.{name}"):
+                result[phrase] = TIER_WEIGHTS[name]
+        elif name != "weights":
+            raise ConfigError(
+                _config_key(source, f"{key}.{name}"),
+                "unknown key; use phrases, strong, weak or weights",
+            )
+    weights = value.get("weights", {})
+    if not isinstance(weights, dict):
+        raise ConfigError(_config_key(source, f"{key}.weights"), "must be a table")
+    for phrase, weight in weights.items():
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not 0 <= weight <= MAX_WEIGHT
+        ):
+            raise ConfigError(
+                _config_key(source, f"{key}.weights"),
+                f"weight of {phrase!r} must be a number from 0 to {MAX_WEIGHT:g}",
+            )
+        _check_phrase(phrase, source, f"{key}.weights")
+        result[phrase.strip()] = float(weight)
+    return result
+
+
+class KeywordTable:
+    """Phrases per category and per kind, with abbreviations, blockers and common words.
+
+    Files are read in order: the first is the default file, the others extend it (their
+    phrases are appended; a weight they give replaces an earlier one, 0 switches a phrase
+    off). Category ids are checked against the configured categories by
+    :class:`RoutingClassifier` (or by :meth:`load` when ``categories`` is given): an
+    unknown id in an extension file is a :class:`ConfigError`; in the default file it is
+    skipped, since a commune may drop a default category.
+    """
+
+    def __init__(self) -> None:
+        self.categories: dict[str, dict[str, float]] = {}
+        self.kinds: dict[str, dict[str, float]] = {kind: {} for kind in KINDS}
+        self.blockers: list[str] = []
+        self.abbreviations: dict[str, str] = {}
+        self.common_words: set[str] = set()
+        # For each category id, the files that gave it phrases and whether each is the default.
+        self.category_sources: dict[str, list[tuple[Path, bool]]] = {}
+        self.paths: tuple[Path, ...] = ()
+
+    @classmethod
+    def load(
+        cls, paths: Sequence[Path], *, categories: Sequence[str] | None = None
+    ) -> KeywordTable:
+        """Read ``paths`` (default file first); check category ids when ``categories`` given."""
+        table = cls()
+        for index, path in enumerate(paths):
+            table.extend_from_file(Path(path), is_default=index == 0)
+        if categories is not None:
+            table.check_categories(categories)
+        return table
+
+    def extend_from_file(self, path: Path, *, is_default: bool = False) -> None:
+        """Add the content of one keyword file."""
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(str(path), "keyword file not found") from None
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(str(path), f"cannot read keyword file: {exc}") from None
+        self.extend(data, source=path, is_default=is_default)
+
+    def extend(self, data: Mapping[str, object], *, source: Path, is_default: bool = False) -> None:
+        """Add the content of one parsed keyword file (``source`` names it in errors)."""
+        for key in data:
+            if key not in _TOP_LEVEL_KEYS:
+                raise ConfigError(
+                    _config_key(source, key),
+                    f"unknown section; expected one of {', '.join(_TOP_LEVEL_KEYS)}",
+                )
+        self._extend_categories(data.get("categories", {}), source, is_default)
+        self._extend_kinds(data.get("kinds", {}), source)
+        blockers = data.get("blockers", {})
+        if not isinstance(blockers, dict) or set(blockers) - {"phrases"}:
+            raise ConfigError(_config_key(source, "blockers"), "must be a table with `phrases`")
+        self.blockers.extend(_string_list(blockers.get("phrases", []), source, "blockers.phrases"))
+        self._extend_abbreviations(data.get("abbreviations", {}), source)
+        self._extend_lexicon(data.get("lexicon", {}), source)
+        self.paths = (*self.paths, source)
+
+    def _extend_categories(self, value: object, source: Path, is_default: bool) -> None:
+        if not isinstance(value, dict):
+            raise ConfigError(_config_key(source, "categories"), "must be a table of tables")
+        for category_id, section in value.items():
+            key = f"categories.{category_id}"
+            weights = _phrase_weights(section, source, key)
+            self.categories.setdefault(category_id, {}).update(weights)
+            self.category_sources.setdefault(category_id, []).append((source, is_default))
+
+    def _extend_kinds(self, value: object, source: Path) -> None:
+        if not isinstance(value, dict):
+            raise ConfigError(_config_key(source, "kinds"), "must be a table of tables")
+        for kind, section in value.items():
+            if kind not in KINDS:
+                raise ConfigError(
+                    _config_key(source, f"kinds.{kind}"),
+                    f"unknown kind; expected one of {', '.join(KINDS)}",
+                )
+            self.kinds[kind].update(_phrase_weights(section, source, f"kinds.{kind}"))
+
+    def _extend_abbreviations(self, value: object, source: Path) -> None:
+        if not isinstance(value, dict):
+            raise ConfigError(_config_key(source, "abbreviations"), "must be a table")
+        for short, full in value.items():
+            folded = textnorm.fold(short)
+            if not isinstance(full, str) or not full.strip() or len(folded.split()) != 1:
+                raise ConfigError(
+                    _config_key(source, f"abbreviations.{short}"),
+                    "must map one word to a non-empty text",
+                )
+            self.abbreviations[folded] = full.strip()
+
+    def _extend_lexicon(self, value: object, source: Path) -> None:
+        if not isinstance(value, dict) or set(value) - {"common"}:
+            raise ConfigError(_config_key(source, "lexicon"), "must be a table with `common`")
+        common = value.get("common", "")
+        if isinstance(common, list):
+            common = " ".join(_string_list(common, source, "lexicon.common"))
+        if not isinstance(common, str):
+            raise ConfigError(_config_key(source, "lexicon.common"), "must be a text or a list")
+        self.common_words.update(textnorm.fold(common).split())
+
+    def check_categories(self, categories: Sequence[str] | Mapping[str, str]) -> None:
+        """Raise :class:`ConfigError` when an extension file names an unknown category."""
+        known = set(categories)
+        for category_id, sources in self.category_sources.items():
+            if category_id in known:
+                continue
+            for source, is_default in sources:
+                if not is_default:
+                    raise ConfigError(
+                        _config_key(source, f"categories.{category_id}"),
+                        f"unknown category id {category_id!r}; known ids: "
+                        + ", ".join(sorted(known)),
+                    )
+
+
+# --------------------------------------------------------------------------- classifier
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    """One compiled phrase: folded tokens per part (parts are separated by gaps)."""
+
+    text: str
+    space: str
+    label: str
+    weight: float
+    parts: tuple[tuple[str, ...], ...]
+    accents: tuple[tuple[AccentKey | None, ...], ...]
+
+    @property
+    def contiguous(self) -> bool:
+        return len(self.parts) == 1
+
+    @property
+    def folded(self) -> str:
+        return " * ".join(" ".join(part) for part in self.parts)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int
+    end: int
+    phrase_id: int
+    factor: float
+
+
+class RoutingClassifier:
+    """Decide kind, category and unit of a text from a :class:`KeywordTable`.
+
+    ``category_units`` maps every configured category id to its unit; ``complaint_unit``
+    receives khiếu nại and tố cáo whatever their category; ``fallback_category`` is chosen
+    when the text gives no evidence at all.
+    """
+
+    def __init__(
+        self,
+        keywords: KeywordTable,
+        category_units: Mapping[str, str],
+        *,
+        complaint_unit: str = "van_phong",
+        fallback_category: str = "khac",
+    ) -> None:
+        if fallback_category not in category_units:
+            raise ConfigError(
+                "categories", f"the fallback category {fallback_category!r} is not configured"
+            )
+        keywords.check_categories(list(category_units))
+        self._category_units = dict(category_units)
+        self._category_order = {cid: index for index, cid in enumerate(category_units)}
+        self._complaint_unit = complaint_unit
+        self._fallback = fallback_category
+        self._abbreviations: dict[str, tuple[_Token, ...]] = {}
+        for short, full in textnorm.ABBREVIATIONS.items():
+            self._abbreviations[short] = tuple((word, None) for word in full.split())
+        for short, full in keywords.abbreviations.items():
+            self._abbreviations[short] = tuple(_split_words(full))
+
+        self._phrases: list[_Phrase] = []
+        for category_id, phrases in keywords.categories.items():
+            if category_id in self._category_units:
+                self._add_phrases(_SPACE_CATEGORY, category_id, phrases)
+        for kind, phrases in keywords.kinds.items():
+            self._add_phrases(_SPACE_KIND, kind, phrases)
+        self._add_phrases(_SPACE_BLOCKER, "", dict.fromkeys(keywords.blockers, 0.0))
+
+        self._first_index: dict[str, list[int]] = {}
+        self._substitution_index: dict[str, list[int]] = {}
+        self._substitution_lengths: set[int] = set()
+        self._fuzzy_targets: dict[str, list[int]] = {}
+        for phrase_id, phrase in enumerate(self._phrases):
+            self._first_index.setdefault(phrase.parts[0][0], []).append(phrase_id)
+            if not phrase.contiguous:
+                continue
+            words = phrase.parts[0]
+            if phrase.space != _SPACE_BLOCKER and len(" ".join(words)) >= FUZZY_MIN_LENGTH:
+                self._fuzzy_targets.setdefault(" ".join(words), []).append(phrase_id)
+            if phrase.space != _SPACE_BLOCKER and 2 <= len(words) <= 4:
+                for position, word in enumerate(words):
+                    if len(word) >= SUBSTITUTION_MIN_LENGTH:
+                        key = _substitution_key(words, position)
+                        self._substitution_index.setdefault(key, []).append(phrase_id)
+                        self._substitution_lengths.add(len(words))
+        self._phrase_words: frozenset[str] = frozenset(
+            word for phrase in self._phrases for part in phrase.parts for word in part
+        )
+        self._known_words: frozenset[str] = self._phrase_words | frozenset(keywords.common_words)
+        self._fuzzy_strings: list[str] = sorted(self._fuzzy_targets, key=len)
+        self._fuzzy_choices: dict[int, list[str]] = {}
+        self._fuzzy_cache: dict[str, tuple[tuple[int, float], ...]] = {}
+
+    # ---------------------------------------------------------------- compilation
+
+    def _add_phrases(self, space: str, label: str, phrases: Mapping[str, float]) -> None:
+        for text, weight in phrases.items():
+            if weight <= 0 and space != _SPACE_BLOCKER:
+                continue
+            parts: list[tuple[str, ...]] = []
+            accents: list[tuple[AccentKey | None, ...]] = []
+            for raw_part in text.split("*"):
+                tokens = self._tokens(raw_part)
+                if not tokens:  # KeywordTable refuses such phrases; be safe anyway
+                    raise ValueError(f"routing phrase {text!r} has an empty part")
+                parts.append(tuple(word for word, _ in tokens))
+                accents.append(tuple(accent for _, accent in tokens))
+            self._phrases.append(_Phrase(text, space, label, weight, tuple(parts), tuple(accents)))
+
+    def _tokens(self, text: str) -> list[_Token]:
+        result: list[_Token] = []
+        for word, accent in _split_words(text):
+            expansion = self._abbreviations.get(word) if accent is None else None
+            if expansion is None:
+                result.append((word, accent))
+            else:
+                result.extend(expansion)
+        return result
+
+    # ---------------------------------------------------------------- decision
+
+    def classify(self, text: str) -> RoutingDecision:
+        """Decide kind, category and unit of ``text``."""
+        kind_scores, category_scores, category_best = self._scores(self._hits(text))
+
+        kind, kind_confidence = self._decide_kind(kind_scores)
+        category, category_confidence = self._decide_category(category_scores, category_best)
+        unit = self._category_units[category] if kind == KIND_FEEDBACK else self._complaint_unit
+        return RoutingDecision(
+            kind=kind,
+            category=category,
+            unit=unit,
+            confidence=kind_confidence * category_confidence,
+            kind_confidence=kind_confidence,
+            category_confidence=category_confidence,
+        )
+
+    def explain(self, text: str) -> list[tuple[str, str, str, float]]:
+        """The phrases that counted for ``text``: (phrase, "kind"/"category", label, weight)."""
+        result: list[tuple[str, str, str, float]] = []
+        for hit in self._without_covered(self._hits(text)):
+            phrase = self._phrases[hit.phrase_id]
+            if phrase.space != _SPACE_BLOCKER:
+                result.append((phrase.text, phrase.space, phrase.label, phrase.weight * hit.factor))
+        return result
+
+    def is_confident(self, decision: RoutingDecision, min_confidence: float) -> bool:
+        """Whether ``decision`` may be used as is; otherwise the citizen picks the category."""
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError("min_confidence must be between 0 and 1")
+        return decision.category_confidence > 0.0 and decision.confidence >= min_confidence
+
+    def _decide_kind(self, scores: Mapping[str, float]) -> tuple[str, float]:
+        totals = {
+            KIND_FEEDBACK: FEEDBACK_PRIOR + scores.get(KIND_FEEDBACK, 0.0),
+            KIND_COMPLAINT: scores.get(KIND_COMPLAINT, 0.0),
+            KIND_DENUNCIATION: scores.get(KIND_DENUNCIATION, 0.0),
+        }
+        # Order of KINDS breaks ties: a cue must beat the prior of a plain phản ánh.
+        ranked = sorted(KINDS, key=lambda kind: -totals[kind])
+        margin = totals[ranked[0]] - totals[ranked[1]]
+        confidence = 0.5 + 0.5 * (1.0 - math.exp(-KIND_SLOPE * margin))
+        return ranked[0], confidence
+
+    def _decide_category(
+        self, scores: Mapping[str, float], best_weight: Mapping[str, float]
+    ) -> tuple[str, float]:
+        if not scores:
+            return self._fallback, 0.0
+        ranked = sorted(
+            scores,
+            key=lambda cid: (-scores[cid], -best_weight[cid], self._category_order[cid]),
+        )
+        best = scores[ranked[0]]
+        second = scores[ranked[1]] if len(ranked) > 1 else 0.0
+        strength = 1.0 - math.exp(-best / EVIDENCE_SCALE)
+        margin = (best - second) / best
+        confidence = strength * (1.0 - MARGIN_SHARE + MARGIN_SHARE * margin)
+        return ranked[0], min(1.0, max(0.0, confidence))
+
+    # ---------------------------------------------------------------- matching
+
+    def _hits(self, text: str) -> list[_Hit]:
+        """Every phrase hit in ``text``: exact, fuzzy and one-word substitutions."""
+        tokens = self._tokens(text)
+        words = [word for word, _ in tokens]
+        accents = [accent for _, accent in tokens]
+        letters = [accent for word, accent in tokens if not word.isdigit()]
+        marked = sum(1 for accent in letters if accent is not None)
+        strict = bool(letters) and marked / len(letters) >= ACCENTED_TEXT_RATIO
+        hits = self._exact_hits(words, accents, strict)
+        hits.extend(self._fuzzy_hits(words))
+        hits.extend(self._substitution_hits(words))
+        return hits
+
+    def _exact_hits(
+        self, words: list[str], accents: list[AccentKey | None], strict: bool
+    ) -> list[_Hit]:
+        hits: list[_Hit] = []
+        count = len(words)
+        for start, word in enumerate(words):
+            for phrase_id in self._first_index.get(word, ()):
+                phrase = self._phrases[phrase_id]
+                end = self._match_parts(phrase, words, accents, start, count, strict)
+                if end is not None:
+                    hits.append(_Hit(start, end, phrase_id, 1.0))
+        return hits
+
+    @staticmethod
+    def _match_parts(
+        phrase: _Phrase,
+        words: list[str],
+        accents: list[AccentKey | None],
+        start: int,
+        count: int,
+        strict: bool,
+    ) -> int | None:
+        """End of the match of ``phrase`` starting at ``start``, or None."""
+        position = start
+        for index, (part, part_accents) in enumerate(
+            zip(phrase.parts, phrase.accents, strict=True)
+        ):
+            length = len(part)
+            # The first part must start at ``start``; later parts may follow a short gap.
+            last_start = position if index == 0 else min(position + MAX_GAP, count - length)
+            found = None
+            for candidate in range(position, last_start + 1):
+                if candidate + length > count:
+                    break
+                if all(
+                    words[candidate + offset] == part[offset]
+                    and _accents_agree(accents[candidate + offset], part_accents[offset], strict)
+                    for offset in range(length)
+                ):
+                    found = candidate
+                    break
+            if found is None:
+                return None
+            position = found + length
+        return position
+
+    def _fuzzy_hits(self, words: list[str]) -> list[_Hit]:
+        """rapidfuzz hits for n-grams around words that are neither keywords nor common."""
+        hits: list[_Hit] = []
+        seen: set[tuple[int, int]] = set()
+        count = len(words)
+        for index, word in enumerate(words):
+            if word in self._known_words or len(word) < 3 or word.isdigit():
+                continue
+            for size in range(1, MAX_FUZZY_NGRAM + 1):
+                for start in range(max(0, index - size + 1), min(index, count - size) + 1):
+                    if (start, size) in seen:
+                        continue
+                    seen.add((start, size))
+                    query = " ".join(words[start : start + size])
+                    for phrase_id, factor in self._fuzzy_lookup(query):
+                        hits.append(_Hit(start, start + size, phrase_id, factor))
+        return hits
+
+    def _fuzzy_lookup(self, query: str) -> tuple[tuple[int, float], ...]:
+        """(phrase id, factor) of the phrases closest to ``query``; cached per n-gram."""
+        cached = self._fuzzy_cache.get(query)
+        if cached is None:
+            cached = self._fuzzy_search(query)
+            if len(self._fuzzy_cache) >= FUZZY_CACHE_SIZE:
+                self._fuzzy_cache.clear()
+            self._fuzzy_cache[query] = cached
+        return cached
+
+    def _fuzzy_search(self, query: str) -> tuple[tuple[int, float], ...]:
+        if len(query) < FUZZY_MIN_LENGTH:
+            return ()
+        choices = self._choices_for_length(len(query))
+        found = process.extractOne(query, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        if found is None or found[0] == query:
+            # An identical string that did not match exactly was refused for its diacritics.
+            return ()
+        factor = FUZZY_FACTOR_CLOSE if found[1] >= FUZZY_CLOSE_SCORE else FUZZY_FACTOR
+        return tuple((phrase_id, factor) for phrase_id in self._fuzzy_targets[found[0]])
+
+    def _choices_for_length(self, length: int) -> list[str]:
+        choices = self._fuzzy_choices.get(length)
+        if choices is None:
+            # ratio ≥ cut-off needs 2·min(a, b) / (a + b) ≥ cut-off.
+            low = length * FUZZY_CUTOFF / (200.0 - FUZZY_CUTOFF)
+            high = length * (200.0 - FUZZY_CUTOFF) / FUZZY_CUTOFF
+            choices = [text for text in self._fuzzy_strings if low <= len(text) <= high]
+            self._fuzzy_choices[length] = choices
+        return choices
+
+    def _substitution_hits(self, words: list[str]) -> list[_Hit]:
+        """Phrases of 2-4 words matched with one unknown word one edit away from theirs.
+
+        Only a word outside the keywords and the common words may be the typo: a one-edit
+        change of a Vietnamese syllable is often another real syllable (``thôn Đông`` is
+        not ``thông đồng``).
+        """
+        hits: list[_Hit] = []
+        count = len(words)
+        for index, word in enumerate(words):
+            if (
+                word in self._known_words
+                or len(word) < SUBSTITUTION_MIN_LENGTH
+                or not word.isalpha()
+            ):
+                continue
+            for size in self._substitution_lengths:
+                for start in range(max(0, index - size + 1), min(index, count - size) + 1):
+                    position = index - start
+                    key = _substitution_key(words[start : start + size], position)
+                    for phrase_id in self._substitution_index.get(key, ()):
+                        target = self._phrases[phrase_id].parts[0][position]
+                        if Levenshtein.distance(word, target, score_cutoff=1) == 1:
+                            hits.append(_Hit(start, start + size, phrase_id, SUBSTITUTION_FACTOR))
+        return hits
+
+    # ---------------------------------------------------------------- scoring
+
+    def _scores(
+        self, hits: list[_Hit]
+    ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        """Kind scores, category scores and each category's heaviest phrase weight."""
+        kept = self._without_covered(hits)
+        best: dict[tuple[str, str, str], float] = {}
+        for hit in kept:
+            phrase = self._phrases[hit.phrase_id]
+            if phrase.space == _SPACE_BLOCKER:
+                continue
+            key = (phrase.space, phrase.label, phrase.folded)
+            best[key] = max(best.get(key, 0.0), phrase.weight * hit.factor)
+        kinds: dict[str, float] = {}
+        categories: dict[str, float] = {}
+        heaviest: dict[str, float] = {}
+        for (space, label, _), value in best.items():
+            if space == _SPACE_KIND:
+                kinds[label] = kinds.get(label, 0.0) + value
+            else:
+                categories[label] = categories.get(label, 0.0) + value
+                heaviest[label] = max(heaviest.get(label, 0.0), value)
+        return kinds, categories, heaviest
+
+    def _without_covered(self, hits: list[_Hit]) -> list[_Hit]:
+        """Drop hits covered by a longer contiguous hit of the same space."""
+        kept: list[_Hit] = []
+        for hit in hits:
+            space = self._group(hit)
+            covered = False
+            for other in hits:
+                if (
+                    other is not hit
+                    and other.end - other.start > hit.end - hit.start
+                    and other.start <= hit.start
+                    and other.end >= hit.end
+                    and self._phrases[other.phrase_id].contiguous
+                    and self._group(other) == space
+                ):
+                    covered = True
+                    break
+            if not covered:
+                kept.append(hit)
+        return kept
+
+    def _group(self, hit: _Hit) -> str:
+        space = self._phrases[hit.phrase_id].space
+        return _SPACE_KIND if space == _SPACE_KIND else _SPACE_CATEGORY
+
+
+def _substitution_key(words: Sequence[str], position: int) -> str:
+    return " ".join("*" if index == position else word for index, word in enumerate(words))
+
+
+def build_classifier(
+    category_units: Mapping[str, str],
+    extra_keyword_files: Sequence[Path] = (),
+    *,
+    complaint_unit: str = "van_phong",
+    fallback_category: str = "khac",
+) -> RoutingClassifier:
+    """A classifier on the default keyword file extended by ``extra_keyword_files``."""
+    table = KeywordTable.load([default_keyword_path(), *extra_keyword_files])
+    return RoutingClassifier(
+        table,
+        category_units,
+        complaint_unit=complaint_unit,
+        fallback_category=fallback_category,
+    )
