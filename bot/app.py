@@ -11,12 +11,14 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.channels.base import ChannelBinding, Downloader
 from bot.channels.console import ConsoleSender, read_photo
 from bot.channels.telegram import TelegramChannel, TelegramSender, build_application
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig
-from bot.dispatcher import ChannelSender, OutboxDispatcher
-from bot.processing import Downloader, Processor
+from bot.dispatcher import OutboxDispatcher
+from bot.messages import IncomingMessage
+from bot.processing import Processor
 from bot.rules.deadlines import DeadlineCalculator
 from handlers.app import build_router
 from handlers.context import Services
@@ -38,14 +40,24 @@ class Runtime:
     router: Router
     processor: Processor
     dispatcher: OutboxDispatcher
-    telegram: TelegramChannel | None = None
-    console: ConsoleSender | None = None
+    channels: dict[str, ChannelBinding] = field(default_factory=dict)
     scheduler: AsyncIOScheduler | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
-    async def start(self, *, telegram_polling: bool = True, scheduler: bool = True) -> None:
-        if self.telegram is not None:
-            await self.telegram.start(polling=telegram_polling)
+    @property
+    def telegram(self) -> TelegramChannel | None:
+        binding = self.channels.get("telegram")
+        return binding.adapter if binding else None  # type: ignore[return-value]
+
+    @property
+    def console(self) -> ConsoleSender | None:
+        binding = self.channels.get("console")
+        return binding.sender if binding else None  # type: ignore[return-value]
+
+    async def start(self, *, scheduler: bool = True) -> None:
+        for binding in self.channels.values():
+            if binding.start is not None:
+                await binding.start()
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         if scheduler:
             self.scheduler = AsyncIOScheduler(timezone=self.config.commune.timezone)
@@ -57,8 +69,9 @@ class Runtime:
     async def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self.telegram is not None:
-            await self.telegram.stop()
+        for binding in self.channels.values():
+            if binding.stop is not None:
+                await binding.stop()
         await self.dispatcher.stop()
         for task in self._tasks:
             task.cancel()
@@ -77,6 +90,36 @@ def build_services(config: AppConfig, store: AttachmentStore) -> Services:
     )
 
 
+def telegram_binding(
+    config: AppConfig,
+    token: str,
+    process: Any,
+    *,
+    rate_limited: bool,
+    per_chat_interval: float,
+    polling: bool = True,
+) -> ChannelBinding:
+    application = build_application(
+        token,
+        base_url=config.telegram.base_url,
+        base_file_url=config.telegram.base_file_url,
+        rate_limited=rate_limited,
+    )
+    channel = TelegramChannel(application, process, poll_timeout=config.telegram.poll_timeout)
+
+    async def start() -> None:
+        await channel.start(polling=polling)
+
+    return ChannelBinding(
+        name="telegram",
+        sender=TelegramSender(application.bot, per_chat_interval=per_chat_interval),
+        download=channel.download,
+        start=start,
+        stop=channel.stop,
+        adapter=channel,
+    )
+
+
 def build_runtime(
     config: AppConfig,
     *,
@@ -85,62 +128,59 @@ def build_runtime(
     console: ConsoleSender | None = None,
     telegram_token: str | None = None,
     telegram_rate_limited: bool = True,
+    telegram_polling: bool = True,
     per_chat_interval: float | None = None,
     poll_interval: float = 5.0,
     backoff_base: float = 2.0,
-    extra_senders: Sequence[ChannelSender] = (),
+    extra_channels: Sequence[ChannelBinding] = (),
 ) -> Runtime:
     clock = clock or SystemClock()
     db = db or Database(config.storage.database_url)
     store = AttachmentStore(config.storage.attachments_dir)
     services = build_services(config, store)
     router = build_router()
-    senders: list[ChannelSender] = list(extra_senders)
-    downloaders: dict[str, Downloader] = {}
+    processors: list[Processor] = []
+
+    async def process(message: IncomingMessage) -> object:
+        # The channels are built before the processor, which needs their downloaders.
+        return await processors[0].process(message)
+
+    bindings: list[ChannelBinding] = list(extra_channels)
     if console is not None:
-        senders.append(console)
-        downloaders["console"] = read_photo
-    telegram: TelegramChannel | None = None
-    token = telegram_token or config.secrets.telegram_token
-    processor_ref: list[Processor] = []
-
-    async def process(message: Any) -> object:
-        return await processor_ref[0].process(message)
-
+        bindings.append(ChannelBinding(name="console", sender=console, download=read_photo))
+    token = telegram_token
     if token:
-        application = build_application(
-            token,
-            base_url=config.telegram.base_url,
-            base_file_url=config.telegram.base_file_url,
-            rate_limited=telegram_rate_limited,
-        )
-        telegram = TelegramChannel(application, process, poll_timeout=config.telegram.poll_timeout)
         interval = (
             per_chat_interval
             if per_chat_interval is not None
             else 1.0 / config.outbox.per_chat_per_second
         )
-        senders.append(TelegramSender(application.bot, per_chat_interval=interval))
-        downloaders["telegram"] = telegram.download
+        bindings.append(
+            telegram_binding(
+                config,
+                token,
+                process,
+                rate_limited=telegram_rate_limited,
+                per_chat_interval=interval,
+                polling=telegram_polling,
+            )
+        )
     dispatcher = OutboxDispatcher(
         db,
-        senders,
+        [binding.sender for binding in bindings],
         clock,
         attachments_root=config.storage.attachments_dir,
         max_attempts=config.outbox.max_attempts,
         poll_interval=poll_interval,
         backoff_base=backoff_base,
     )
+    downloaders: dict[str, Downloader] = {
+        binding.name: binding.download for binding in bindings if binding.download is not None
+    }
     processor = Processor(
-        db,
-        services,
-        router,
-        store,
-        clock,
-        downloaders=downloaders,
-        on_committed=dispatcher.kick,
+        db, services, router, store, clock, downloaders=downloaders, on_committed=dispatcher.kick
     )
-    processor_ref.append(processor)
+    processors.append(processor)
     return Runtime(
         config=config,
         clock=clock,
@@ -150,6 +190,5 @@ def build_runtime(
         router=router,
         processor=processor,
         dispatcher=dispatcher,
-        telegram=telegram,
-        console=console,
+        channels={binding.name: binding for binding in bindings},
     )

@@ -53,17 +53,11 @@ def _chat_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default=None, help="display name of that user")
 
 
-async def _run_console(config: AppConfig, user: str, name: str | None, telegram: bool) -> None:
+async def _run_console(config: AppConfig, user: str, name: str | None) -> None:
     from bot.app import build_runtime
     from bot.channels.console import ConsoleChannel, ConsoleSender, run_console
 
-    runtime = build_runtime(
-        config,
-        console=ConsoleSender(user),
-        telegram_token=config.secrets.telegram_token if telegram else None,
-    )
-    if not telegram:
-        runtime.telegram = None
+    runtime = build_runtime(config, console=ConsoleSender(user))
     await runtime.start()
     try:
         await run_console(
@@ -84,14 +78,14 @@ async def _run_console(config: AppConfig, user: str, name: str | None, telegram:
 @command("chat", "talk to the bot in this terminal (console channel)", _chat_arguments)
 def chat_command(args: argparse.Namespace, config: AppConfig) -> int:
     _prepare_database(config)
-    asyncio.run(_run_console(config, args.user, args.name, telegram=False))
+    asyncio.run(_run_console(config, args.user, args.name))
     return 0
 
 
 async def _serve(config: AppConfig) -> None:
     from bot.app import build_runtime
 
-    runtime = build_runtime(config)
+    runtime = build_runtime(config, telegram_token=config.secrets.telegram_token)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -110,7 +104,7 @@ def run_command(args: argparse.Namespace, config: AppConfig) -> int:
     _prepare_database(config)
     if not config.secrets.telegram_token:
         print("PAKN_TELEGRAM_TOKEN is not set: starting the console channel.", file=sys.stderr)
-        asyncio.run(_run_console(config, "citizen", None, telegram=False))
+        asyncio.run(_run_console(config, "citizen", None))
         return 0
     asyncio.run(_serve(config))
     return 0

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.channels.base import Downloader
 from bot.clock import Clock
 from bot.messages import AttachmentKind, IncomingAttachment, IncomingMessage, OutgoingMessage
 from handlers import texts
@@ -32,7 +33,6 @@ from storage.people import Sender, identify
 
 log = logging.getLogger(__name__)
 
-Downloader = Callable[[IncomingAttachment], Awaitable[bytes]]
 IMAGE_MIME_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 

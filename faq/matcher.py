@@ -147,11 +147,18 @@ STOPWORDS: frozenset[str] = frozenset(
 
 _CANDIDATE_VARIANTS = 48
 _SECOND_VARIANT_BONUS = 0.15
+# Topic score = best variant (with bonus) and coverage of the query by all the topic's variants.
+_W_TOPIC_VARIANT = 0.60
+_W_TOPIC_RECALL = 0.25
+_W_TOPIC_BIGRAM = 0.15
 _F_BETA_SQUARED = 4.0  # recall (query coverage) counts four times as much as precision
 _W_F = 0.70
 _W_BIGRAM = 0.15
 _W_CHAR = 0.15
 _FUZZY_LIMIT = 3
+_BOUND_MIN_COUNT = 3
+_BOUND_SHARE = 0.85
+_UNBOUND_CREDIT = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +233,36 @@ def _bigrams(words: Sequence[str]) -> list[tuple[str, str]]:
     return [(a, b) for a, b in itertools.pairwise(words) if a != b]
 
 
+def _best_credit(expansions: tuple[tuple[str, float], ...]) -> float:
+    return max((credit for _, credit in expansions), default=0.0)
+
+
+def _bound_tokens(texts: Iterable[Sequence[str]]) -> dict[str, tuple[str, str]]:
+    """Tokens that (almost) only occur inside one bigram, mapped to that bigram.
+
+    Vietnamese syllables fold onto each other: "cao" is nearly always the second half of
+    "to cao" in the corpus, but alone in a query it is "cao" (high). Such a token matched
+    without its partner gets reduced credit.
+    """
+    counts: dict[str, int] = {}
+    pair_counts: dict[tuple[str, str], int] = {}
+    for words in texts:
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+        for pair in _bigrams(words):
+            pair_counts[pair] = pair_counts.get(pair, 0) + 1
+    best: dict[str, tuple[int, tuple[str, str]]] = {}
+    for pair, count in pair_counts.items():
+        for word in pair:
+            if word not in best or count > best[word][0]:
+                best[word] = (count, pair)
+    return {
+        word: pair
+        for word, (count, pair) in best.items()
+        if counts[word] >= _BOUND_MIN_COUNT and count >= _BOUND_SHARE * counts[word]
+    }
+
+
 def _max_edits(word: str) -> int:
     if len(word) <= 3 or not word.isalpha():
         return 0
@@ -242,6 +279,7 @@ class FaqMatcher:
         variants: list[_Variant],
         idf: dict[str, float],
         bigram_idf: dict[tuple[str, str], float],
+        bound: dict[str, tuple[str, str]],
         unknown_weight: float,
         answer_threshold: float,
         answer_margin: float,
@@ -258,6 +296,7 @@ class FaqMatcher:
         self._variants = variants
         self._idf = idf
         self._bigram_idf = bigram_idf
+        self._bound = bound
         self._unknown_weight = unknown_weight
         self._vocabulary = sorted(idf)
         postings: dict[str, list[int]] = {}
@@ -270,6 +309,13 @@ class FaqMatcher:
             glued.setdefault(pair[0] + pair[1], pair)
         self._glued = glued
         self._fuzzy_cache: dict[str, tuple[tuple[str, float], ...]] = {}
+        topic_tokens: list[set[str]] = [set() for _ in topic_ids]
+        topic_bigrams: list[set[tuple[str, str]]] = [set() for _ in topic_ids]
+        for variant in variants:
+            topic_tokens[variant.topic].update(variant.tokens)
+            topic_bigrams[variant.topic].update(variant.bigrams)
+        self._topic_tokens = [frozenset(t) for t in topic_tokens]
+        self._topic_bigrams = [frozenset(b) for b in topic_bigrams]
 
     # ------------------------------------------------------------------ building
 
@@ -325,6 +371,7 @@ class FaqMatcher:
             variants=variants,
             idf=idf,
             bigram_idf=bigram_idf,
+            bound=_bound_tokens(words for _, words in texts),
             unknown_weight=idf_of(1.0),
             answer_threshold=answer_threshold,
             answer_margin=answer_margin,
@@ -380,9 +427,31 @@ class FaqMatcher:
             best = scores[0]
             if len(scores) > 1:
                 best += _SECOND_VARIANT_BONUS * scores[1] * (1.0 - best)
-            results.append((best, topic_index))
+            recall, bigram = self._topic_coverage(query, topic_index)
+            total = (
+                _W_TOPIC_VARIANT * best + _W_TOPIC_RECALL * recall + _W_TOPIC_BIGRAM * bigram
+            )
+            results.append((total, topic_index))
         results.sort(key=lambda item: (-item[0], item[1]))
         return [(self._topic_ids[t], min(1.0, s)) for s, t in results[:limit]]
+
+    def _topic_coverage(self, query: _Query, topic_index: int) -> tuple[float, float]:
+        """Shares of the query's weight (words, bigrams) found in any variant of the topic."""
+        tokens = self._topic_tokens[topic_index]
+        matched = 0.0
+        for weight, expansions in query.words:
+            best = 0.0
+            for token, credit in expansions:
+                if credit > best and token in tokens:
+                    best = credit
+            matched += weight * best
+        recall = matched / query.weight if query.weight > 0.0 else 0.0
+        if query.bigram_weight > 0.0:
+            pairs = self._topic_bigrams[topic_index]
+            bigram = sum(w for pair, w in query.bigrams if pair in pairs) / query.bigram_weight
+        else:
+            bigram = recall
+        return recall, bigram
 
     def _prepare(self, question: str) -> _Query | None:
         raw = content_tokens(question)
@@ -394,22 +463,24 @@ class FaqMatcher:
                 words.append(word)
         if not words:
             return None
-        entries: list[tuple[float, tuple[tuple[str, float], ...]]] = []
-        resolved: list[str | None] = []
-        seen: set[str] = set()
-        for word in words:
-            best = self._expand(word)
-            resolved.append(best[0][0] if best else None)
-            if word in seen:
-                continue
-            seen.add(word)
-            if best:
-                weight = self._idf[best[0][0]]
+        expanded = [self._expand(word) for word in words]
+        resolved = [found[0][0] if found else None for found in expanded]
+        present = set(itertools.pairwise(resolved))
+        entries: dict[str, tuple[float, tuple[tuple[str, float], ...]]] = {}
+        for word, found in zip(words, expanded, strict=True):
+            if found:
+                weight = self._idf[found[0][0]]
+                partner = self._bound.get(found[0][0])
+                if partner is not None and partner not in present:
+                    # "cao" without "to" before it is not "tố cáo": likely another word.
+                    found = tuple((token, credit * _UNBOUND_CREDIT) for token, credit in found)
             elif not word.isalpha() or len(word) <= 2:
                 weight = 0.5 * self._unknown_weight  # numbers, stray letters
             else:
                 weight = self._unknown_weight
-            entries.append((weight, best))
+            previous = entries.get(word)
+            if previous is None or _best_credit(found) > _best_credit(previous[1]):
+                entries[word] = (weight, found)
         pairs: dict[tuple[str, str], float] = {}
         for a, b in itertools.pairwise(resolved):
             if a is None or b is None or a == b:
@@ -417,8 +488,8 @@ class FaqMatcher:
             pair = (a, b)
             pairs[pair] = self._bigram_idf.get(pair, self._unknown_weight)
         return _Query(
-            words=tuple(entries),
-            weight=sum(w for w, _ in entries),
+            words=tuple(entries.values()),
+            weight=sum(w for w, _ in entries.values()),
             bigrams=tuple(pairs.items()),
             bigram_weight=sum(pairs.values()),
             text=" ".join(words),

@@ -171,22 +171,43 @@ def _split_words(text: str) -> list[tuple[str, AccentKey | None]]:
     return result
 
 
-def _accents_agree(text: AccentKey | None, phrase: AccentKey | None, strict: bool) -> bool:
+def _accents_agree(
+    text: AccentKey | None, phrase: AccentKey | None, *, strict: bool, exact: bool
+) -> bool:
     """Whether a text word may be the phrase word, given the diacritics both carry.
 
-    A word typed without marks agrees with anything. In a text typed with diacritics
-    (``strict``) a marked word must carry exactly the phrase's marks; otherwise only the
-    marks it does carry are compared.
+    ``phrase`` is None when the phrase was written without any diacritics (nothing to
+    check). Otherwise a text word typed without marks agrees, except for ``exact`` phrases
+    (written ``=…`` in the keyword file). In a text typed with diacritics (``strict``) a
+    marked word must carry exactly the phrase word's marks; otherwise only the marks it
+    does carry are compared.
     """
-    if text is None or phrase is None:
+    if phrase is None:
         return True
-    if strict:
+    if text is None:
+        return not exact or (phrase[1] == "" and phrase[0].isascii())
+    if strict or exact:
         return text == phrase
     text_vowels, text_tone = text
     phrase_vowels, phrase_tone = phrase
-    if text_tone and text_tone != phrase_tone:
+    if text_tone != phrase_tone and text_tone:
         return False
     return text_vowels.isascii() or text_vowels == phrase_vowels
+
+
+# Folded Vietnamese syllable: initial consonant, vowel group, final consonant. Words that do
+# not fit are typos (or foreign words), the only ones the fuzzy matcher tries.
+_SYLLABLE_RE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+    r"(?:uye|uya|uoi|uou|ieu|yeu|oai|oay|uay|uai|oeo|ai|ao|au|ay|eo|eu|ia|ie|iu|oa|oe|oi|"
+    r"ua|ue|ui|uo|uy|ya|ye|uu|oo|a|e|i|o|u|y)"
+    r"(?:ch|ng|nh|c|m|n|p|t)?"
+)
+
+
+def is_syllable(word: str) -> bool:
+    """Whether a folded word has the shape of a Vietnamese syllable."""
+    return _SYLLABLE_RE.fullmatch(word) is not None
 
 
 # --------------------------------------------------------------------------- keyword table
@@ -207,7 +228,7 @@ def _string_list(value: object, source: Path, key: str) -> list[str]:
 
 def _check_phrase(phrase: str, source: Path, key: str) -> None:
     """A phrase needs a word, and a word in every part around a " * " gap."""
-    if not all(textnorm.fold(part) for part in phrase.split("*")):
+    if not all(textnorm.fold(part) for part in phrase.removeprefix("=").split("*")):
         raise ConfigError(
             _config_key(source, key), f"phrase {phrase!r} is empty or has an empty part"
         )
@@ -377,6 +398,7 @@ class _Phrase:
     weight: float
     parts: tuple[tuple[str, ...], ...]
     accents: tuple[tuple[AccentKey | None, ...], ...]
+    exact: bool = False
 
     @property
     def contiguous(self) -> bool:
@@ -440,7 +462,7 @@ class RoutingClassifier:
         self._fuzzy_targets: dict[str, list[int]] = {}
         for phrase_id, phrase in enumerate(self._phrases):
             self._first_index.setdefault(phrase.parts[0][0], []).append(phrase_id)
-            if not phrase.contiguous:
+            if not phrase.contiguous or phrase.exact:
                 continue
             words = phrase.parts[0]
             if phrase.space != _SPACE_BLOCKER and len(" ".join(words)) >= FUZZY_MIN_LENGTH:
@@ -465,15 +487,29 @@ class RoutingClassifier:
         for text, weight in phrases.items():
             if weight <= 0 and space != _SPACE_BLOCKER:
                 continue
+            exact = text.startswith("=")
+            raw_parts = [_split_words(part) for part in text.removeprefix("=").split("*")]
+            if not all(raw_parts):  # KeywordTable refuses such phrases; be safe anyway
+                raise ValueError(f"routing phrase {text!r} has an empty part")
+            # Written with diacritics: its unmarked words are really unmarked ("chi tiêu").
+            accented = any(accent is not None for part in raw_parts for _, accent in part)
             parts: list[tuple[str, ...]] = []
             accents: list[tuple[AccentKey | None, ...]] = []
-            for raw_part in text.split("*"):
-                tokens = self._tokens(raw_part)
-                if not tokens:  # KeywordTable refuses such phrases; be safe anyway
-                    raise ValueError(f"routing phrase {text!r} has an empty part")
+            for raw_part in raw_parts:
+                tokens: list[_Token] = []
+                for word, accent in raw_part:
+                    expansion = self._abbreviations.get(word) if accent is None else None
+                    if expansion is not None:
+                        tokens.extend(expansion)
+                    elif accent is None and accented:
+                        tokens.append((word, (word, "")))
+                    else:
+                        tokens.append((word, accent))
                 parts.append(tuple(word for word, _ in tokens))
                 accents.append(tuple(accent for _, accent in tokens))
-            self._phrases.append(_Phrase(text, space, label, weight, tuple(parts), tuple(accents)))
+            self._phrases.append(
+                _Phrase(text, space, label, weight, tuple(parts), tuple(accents), exact)
+            )
 
     def _tokens(self, text: str) -> list[_Token]:
         result: list[_Token] = []
@@ -597,7 +633,12 @@ class RoutingClassifier:
                     break
                 if all(
                     words[candidate + offset] == part[offset]
-                    and _accents_agree(accents[candidate + offset], part_accents[offset], strict)
+                    and _accents_agree(
+                        accents[candidate + offset],
+                        part_accents[offset],
+                        strict=strict,
+                        exact=phrase.exact,
+                    )
                     for offset in range(length)
                 ):
                     found = candidate
@@ -613,7 +654,7 @@ class RoutingClassifier:
         seen: set[tuple[int, int]] = set()
         count = len(words)
         for index, word in enumerate(words):
-            if word in self._known_words or len(word) < 3 or word.isdigit():
+            if not self._is_typo_candidate(word):
                 continue
             for size in range(1, MAX_FUZZY_NGRAM + 1):
                 for start in range(max(0, index - size + 1), min(index, count - size) + 1):
@@ -624,6 +665,15 @@ class RoutingClassifier:
                     for phrase_id, factor in self._fuzzy_lookup(query):
                         hits.append(_Hit(start, start + size, phrase_id, factor))
         return hits
+
+    def _is_typo_candidate(self, word: str) -> bool:
+        """A word that may be a misspelt keyword word: unknown and not a real syllable."""
+        return (
+            len(word) >= 3
+            and word.isalpha()
+            and word not in self._known_words
+            and not is_syllable(word)
+        )
 
     def _fuzzy_lookup(self, query: str) -> tuple[tuple[int, float], ...]:
         """(phrase id, factor) of the phrases closest to ``query``; cached per n-gram."""
@@ -659,18 +709,13 @@ class RoutingClassifier:
     def _substitution_hits(self, words: list[str]) -> list[_Hit]:
         """Phrases of 2-4 words matched with one unknown word one edit away from theirs.
 
-        Only a word outside the keywords and the common words may be the typo: a one-edit
-        change of a Vietnamese syllable is often another real syllable (``thôn Đông`` is
-        not ``thông đồng``).
+        Only a word that is no Vietnamese syllable may be the typo: a one-edit change of a
+        syllable is often another real syllable (``thôn Đông`` is not ``thông đồng``).
         """
         hits: list[_Hit] = []
         count = len(words)
         for index, word in enumerate(words):
-            if (
-                word in self._known_words
-                or len(word) < SUBSTITUTION_MIN_LENGTH
-                or not word.isalpha()
-            ):
+            if len(word) < SUBSTITUTION_MIN_LENGTH or not self._is_typo_candidate(word):
                 continue
             for size in self._substitution_lengths:
                 for start in range(max(0, index - size + 1), min(index, count - size) + 1):
