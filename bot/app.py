@@ -20,6 +20,7 @@ from bot.dispatcher import OutboxDispatcher
 from bot.messages import IncomingMessage
 from bot.processing import Processor
 from bot.rules.deadlines import DeadlineCalculator
+from bot.rules.delivery_windows import DeliveryWindows
 from handlers.app import build_router
 from handlers.context import Services
 from handlers.router import Router
@@ -82,10 +83,16 @@ class Runtime:
 
 def build_services(config: AppConfig, store: AttachmentStore) -> Services:
     deadlines = DeadlineCalculator(config.calendar, config.commune.timezone)
+    windows = DeliveryWindows(
+        deadlines,
+        office_time=config.reminders.office_time,
+        quiet_start=config.reminders.citizen_quiet_start,
+        quiet_end=config.reminders.citizen_quiet_end,
+    )
     return Services(
         config=config,
         deadlines=deadlines,
-        cases=CaseService(config, deadlines),
+        cases=CaseService(config, deadlines, windows),
         extras={"attachments": store},
     )
 

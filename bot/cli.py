@@ -10,10 +10,14 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import AppConfig, load_config
+from bot.config import ROLES, AppConfig, load_config
 from bot.configerror import ConfigError
 from bot.logging_setup import setup_logging
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 log = logging.getLogger("pakn")
 
@@ -107,6 +111,126 @@ def run_command(args: argparse.Namespace, config: AppConfig) -> int:
         asyncio.run(_run_console(config, "citizen", None))
         return 0
     asyncio.run(_serve(config))
+    return 0
+
+
+def _open_db(config: AppConfig) -> Database:
+    from storage.db import Database
+
+    db = Database(config.storage.database_url)
+    db.migrate()
+    return db
+
+
+def _invite_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role", required=True, choices=ROLES)
+    parser.add_argument("--unit", help="unit id (required for officer and head)")
+    parser.add_argument("--name", help="the person's name, shown to colleagues")
+
+
+@command("invite", "print a one-time registration code (valid 72 h) for a role", _invite_arguments)
+def invite_command(args: argparse.Namespace, config: AppConfig) -> int:
+    from bot.clock import SystemClock
+    from storage.people import create_invite
+
+    if args.role in ("officer", "head") and not args.unit:
+        print(f"--unit is required for the role {args.role}", file=sys.stderr)
+        return 2
+    if args.unit and args.unit not in config.units:
+        known = ", ".join(config.units)
+        print(f"unknown unit {args.unit!r}; known units: {known}", file=sys.stderr)
+        return 2
+    unit = args.unit if args.role in ("officer", "head") else None
+    db = _open_db(config)
+    try:
+        code = db.call(
+            create_invite, role=args.role, unit=unit, now=SystemClock().now(), display_name=args.name
+        )
+    finally:
+        db.close()
+    where = f" of {config.unit_name(unit)}" if unit else ""
+    print(f"Invite code for {args.role}{where}: {code}")
+    print(f"Valid 72 hours, single use. The person sends in the bot chat: /dangky {code}")
+    return 0
+
+
+@command("people", "list officers, unit heads, leaders and admins")
+def people_command(_args: argparse.Namespace, config: AppConfig) -> int:
+    from storage.people import all_staff
+
+    db = _open_db(config)
+    try:
+        rows = db.call(lambda session: [
+            (p.id, p.full_name or p.display_name or "", [(r.role, r.unit) for r in roles],
+             [f"{i.channel}" for i in identities])
+            for p, roles, identities in all_staff(session)
+        ])
+    finally:
+        db.close()
+    if not rows:
+        print("No staff registered yet. Create an invite with: pakn invite --role officer --unit ID")
+        return 0
+    for person_id, name, roles, channels in rows:
+        described = ", ".join(
+            f"{role} ({config.unit_name(unit)})" if unit else role for role, unit in roles
+        )
+        print(f"#{person_id:<5} {name:<30} {described:<50} {'/'.join(sorted(set(channels)))}")
+    return 0
+
+
+def _revoke_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("person", type=int, help="person number from `pakn people`")
+    parser.add_argument("--role", choices=ROLES, help="only this role (default: all roles)")
+    parser.add_argument("--unit", help="only the role in this unit")
+
+
+@command("revoke", "remove a person's role(s)", _revoke_arguments)
+def revoke_command(args: argparse.Namespace, config: AppConfig) -> int:
+    from bot.clock import SystemClock
+    from storage.people import revoke_roles
+
+    db = _open_db(config)
+    try:
+        count = db.call(
+            revoke_roles, args.person, now=SystemClock().now(), role=args.role, unit=args.unit
+        )
+    finally:
+        db.close()
+    print(f"Revoked {count} role(s) of person #{args.person}.")
+    return 0 if count else 1
+
+
+def _outbox_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--retry", action="store_true", help="queue failed messages again")
+    parser.add_argument("--all", action="store_true", help="also list messages being sent")
+
+
+@command("outbox", "show pending and failed outgoing messages; --retry sends failed ones again", _outbox_arguments)
+def outbox_command(args: argparse.Namespace, config: AppConfig) -> int:
+    from bot.clock import SystemClock
+    from storage import outbox
+
+    db = _open_db(config)
+    try:
+        if args.retry:
+            count = db.call(outbox.retry_failed, now=SystemClock().now())
+            print(f"{count} failed message(s) queued again; the running bot sends them.")
+        counts = db.call(outbox.counts_by_status)
+        statuses = [outbox.PENDING, outbox.FAILED, outbox.UNREACHABLE]
+        if args.all:
+            statuses.append(outbox.SENDING)
+        rows = db.call(lambda session: [
+            (m.id, m.status, m.channel, m.purpose, m.attempts, m.next_attempt_at, m.last_error)
+            for m in outbox.list_messages(session, statuses)
+        ])
+    finally:
+        db.close()
+    print("Outbox: " + ", ".join(f"{status} {count}" for status, count in sorted(counts.items())))
+    for row_id, status, channel, purpose, attempts, next_at, error in rows:
+        print(
+            f"#{row_id:<7} {status:<11} {channel:<8} {purpose:<20} attempts={attempts} "
+            f"next={next_at:%Y-%m-%d %H:%M} {error or ''}"
+        )
     return 0
 
 

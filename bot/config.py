@@ -114,6 +114,9 @@ class FaqConfig:
 @dataclass(frozen=True)
 class ReportsConfig:
     weekly_cron: str
+    # Reporting periods start on this day of the month before (NĐ 09/2019/NĐ-CP Điều 12: 15);
+    # 1 means calendar months.
+    cutoff_day: int = 15
 
 
 @dataclass(frozen=True)
@@ -459,9 +462,14 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     faq_table.finish()
 
     reports_table = root.table("reports", required=False)
-    reports = ReportsConfig(weekly_cron=reports_table.text("weekly_cron", "mon 07:30"))
+    reports = ReportsConfig(
+        weekly_cron=reports_table.text("weekly_cron", "mon 07:30"),
+        cutoff_day=reports_table.positive_int("cutoff_day", 15),
+    )
     if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) \d{1,2}:\d{2}", reports.weekly_cron):
         raise ConfigError("reports.weekly_cron", 'must look like "mon 07:30"')
+    if reports.cutoff_day > 28:
+        raise ConfigError("reports.cutoff_day", f"must be 1–28, not {reports.cutoff_day}")
     reports_table.finish()
 
     tg = root.table("telegram", required=False)

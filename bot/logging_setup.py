@@ -39,5 +39,5 @@ def setup_logging(*, verbose: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     # httpx logs every request URL at INFO, and bot URLs contain the token.
-    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext", "uvicorn.access"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

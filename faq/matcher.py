@@ -3,17 +3,20 @@
 Pipeline
 --------
 1. Normalise with :mod:`bot.rules.textnorm` (NFC, lower case, diacritics folded, ``đ`` → ``d``,
-   chat abbreviations expanded, fillers dropped), then drop polite stop-phrases ("cho em
-   hỏi", "như thế nào") and a short list of function words. What is left are the *content
-   tokens*; adjacent pairs of them are the *bigrams* (Vietnamese words are mostly two
-   syllables, so "khieu nai" says much more than "khieu" and "nai" apart).
+   chat abbreviations expanded, fillers dropped). Then, on the folded tokens: polite phrases
+   ("cho em hỏi") are dropped, question words become one marker each ("bao lâu" / "mấy
+   ngày" → ``q_how_long``, "như thế nào" / "ra sao" → ``q_how``…), a few synonyms are mapped
+   to the corpus' usual word ("giữ kín" → "giữ bí mật", "online" → "trực tuyến") and
+   function words are removed (:data:`STOPWORDS`). What is left are the *content tokens*;
+   adjacent pairs are the *bigrams* (Vietnamese words are mostly two syllables, so
+   "khieu nai" says much more than "khieu" and "nai" apart).
 2. Every question variant and every title of the corpus is indexed the same way. Token
-   weights are IDF over topics, so a word used by every topic ("xa", "duoc") counts little
-   and a word of one topic ("thoi hieu") counts a lot. A query word the corpus has never seen
-   weighs as much as the rarest known word: it is evidence that the question is about
-   something else.
+   weights are IDF over topics, so a word used by most topics ("xa", "duoc") counts little
+   and a word of one topic ("thoi hieu") counts a lot. A query word the corpus has never
+   seen weighs as much as the rarest known word: it is evidence of another subject.
 3. Query words not in the vocabulary are matched to known words within one or two edits
-   (typos), and glued pairs ("khieunai") are split.
+   (typos), and glued pairs ("khieunai") are split. A syllable the corpus only uses inside
+   one word ("cao" of "tố cáo") gets less credit when the query has it alone ("sốt cao").
 4. An inverted index on tokens gives the candidate variants with a cheap overlap sum; only
    the best of them are scored in full:
 
@@ -23,10 +26,13 @@ Pipeline
    * bigram coverage of the query (word order and compounds);
    * a character-level similarity of the two content strings (rapidfuzz), a small share.
 
-5. A topic's score is its best variant's score, nudged up by a second good variant.
-   ``answer`` needs the top score above ``answer_threshold`` *and* a lead of
-   ``answer_margin`` over the next topic; ``suggest`` needs ``suggest_threshold`` and offers
-   the top three; anything lower is ``none``.
+5. A topic's score mixes its best variant (nudged up by a second good one) with how much of
+   the query all its variants together cover (words and bigrams). It is lowered when the
+   question names a subject the FAQ does not cover (:data:`OTHER_SUBJECTS`, e.g. "khai
+   sinh") that the topic never mentions, or words found nowhere in the corpus.
+6. ``answer`` needs the top score at ``answer_threshold`` *and* a lead of ``answer_margin``
+   over the next topic; ``suggest`` needs ``suggest_threshold`` and offers the top three;
+   anything lower is ``none``.
 """
 
 from __future__ import annotations
@@ -48,54 +54,170 @@ from faq.corpus import Corpus
 Outcome = Literal["answer", "suggest", "none"]
 
 # Defaults of the [faq] section of config.toml (tuned on tests/faq/data/faq_dev.jsonl).
-DEFAULT_ANSWER_THRESHOLD = 0.72
-DEFAULT_ANSWER_MARGIN = 0.08
-DEFAULT_SUGGEST_THRESHOLD = 0.45
+DEFAULT_ANSWER_THRESHOLD = 0.58
+DEFAULT_ANSWER_MARGIN = 0.05
+DEFAULT_SUGGEST_THRESHOLD = 0.40
 
-# Multi-word polite or interrogative phrases removed before scoring (folded forms). Longest
-# first so that "cho em hoi" goes before "cho hoi" could split it.
-STOP_PHRASES: tuple[tuple[str, ...], ...] = tuple(
-    sorted(
-        (
-            tuple(p.split())
-            for p in (
-                "cho em hoi",
-                "cho toi hoi",
-                "cho minh hoi",
-                "cho chau hoi",
-                "cho con hoi",
-                "cho tui hoi",
-                "cho bac hoi",
-                "cho hoi",
-                "xin hoi",
-                "em hoi",
-                "toi hoi",
-                "muon hoi",
-                "hoi chut",
-                "hoi ve",
-                "hoi la",
-                "xin chao",
-                "chao ban",
-                "cam on",
-                "vui long",
-                "lam on",
-                "nhu the nao",
-                "nhu nao",
-                "lam the nao",
-                "the nao",
-                "lam sao",
-                "ra sao",
-                "ntn",
-            )
-        ),
-        key=len,
-        reverse=True,
-    )
+# Multi-word polite phrases removed before scoring (folded forms).
+STOP_PHRASES: tuple[str, ...] = (
+    "cho em hoi",
+    "cho toi hoi",
+    "cho minh hoi",
+    "cho chau hoi",
+    "cho con hoi",
+    "cho tui hoi",
+    "cho bac hoi",
+    "cho hoi",
+    "xin hoi",
+    "em hoi",
+    "toi hoi",
+    "muon hoi",
+    "hoi chut",
+    "hoi ve",
+    "hoi la",
+    "xin chao",
+    "chao ban",
+    "cam on",
+    "vui long",
+    "lam on",
 )
+
+# Question words, however phrased, become one marker token so that "bao lâu" matches "mấy
+# ngày" and "như thế nào" matches "ra sao": they tell sibling topics apart (what is made
+# public / how / how soon). Markers are ordinary tokens for the index and get IDF weights.
+QUESTION_MARKERS: Mapping[str, str] = {
+    "la gi": "q_what",
+    "nghia la gi": "q_what",
+    "nhung gi": "q_what",
+    "cai gi": "q_what",
+    "gi": "q_what",
+    "nhu the nao": "q_how",
+    "nhu nao": "q_how",
+    "lam the nao": "q_how",
+    "the nao": "q_how",
+    "lam sao": "q_how",
+    "ra sao": "q_how",
+    "bang cach nao": "q_how",
+    "cach nao": "q_how",
+    "bang cach": "q_how",
+    "o dau": "q_where",
+    "cho nao": "q_where",
+    "noi nao": "q_where",
+    "khi nao": "q_when",
+    "bao gio": "q_when",
+    "luc nao": "q_when",
+    "hom nao": "q_when",
+    "ngay nao": "q_when",
+    "thu may": "q_when",
+    "bao lau": "q_how_long",
+    "may ngay": "q_how_long",
+    "bao nhieu ngay": "q_how_long",
+    "may hom": "q_how_long",
+    "bao nhieu lau": "q_how_long",
+    "mat bao lau": "q_how_long",
+}
+
+# Ways citizens say the same thing, mapped to the form the corpus mostly uses (folded). Applied
+# to the corpus and to questions alike, so either side may use either form.
+SYNONYMS: Mapping[str, str] = {
+    "giu kin": "giu bi mat",
+    "bi lo": "lo",
+    "ten tuoi": "danh tinh",
+    "an danh": "nac danh",
+    "giau ten": "nac danh",
+    "thuong nien": "hang nam",
+    "moi nam": "hang nam",
+    "online": "truc tuyen",
+    "qua mang": "truc tuyen",
+    "bai nhiem": "mien nhiem",
+    "cho thoi": "mien nhiem",
+    "phe duyet": "cong nhan",
+    "cham diem": "danh gia",
+    "trach nhiem": "nghia vu",
+    "hotline": "duong day nong",
+    "chatbot": "bot",
+    "chat bot": "bot",
+    "tra thu": "tru dap",
+    "ct": "chu tich",
+    "tc": "to cao",
+    "kien ra toa": "khoi kien",
+    "lan 2": "lan hai",
+    "lan thu hai": "lan hai",
+    "lan 1": "lan dau",
+    "lan mot": "lan dau",
+    "lan thu nhat": "lan dau",
+    "phan tram": "ty le",
+    "ti le": "ty le",
+    "hoa hoan": "chay",
+    "bao luc": "de doa",
+}
+
+# Subjects the FAQ does not cover (other procedures, prices, weather, sport…), folded. A
+# question naming one of them that the topic never mentions is about something else: the
+# topic's score is lowered so that it is at most suggested, never answered.
+OTHER_SUBJECTS: tuple[str, ...] = (
+    "khai sinh",
+    "khai tu",
+    "chung tu",
+    "ket hon",
+    "ly hon",
+    "ly di",
+    "con nuoi",
+    "tam tru",
+    "thuong tru",
+    "tam vang",
+    "ho khau",
+    "ho chieu",
+    "bang lai",
+    "lai xe",
+    "dang kiem",
+    "cong chung",
+    "thua ke",
+    "sang ten",
+    "so do",
+    "so hong",
+    "nop thue",
+    "tien thue",
+    "thue dat",
+    "thue thu nhap",
+    "hoc phi",
+    "tuyen sinh",
+    "luong huu",
+    "tien luong",
+    "muc luong",
+    "vac xin",
+    "tiem chung",
+    "tiem phong",
+    "thoi tiet",
+    "bong da",
+    "gia vang",
+    "gia xang",
+    "xo so",
+    "nghia vu quan su",
+    "vay von",
+)
+
+
+# All phrase tables as token tuples, by first token, longest first: the tokens replace the
+# phrase ("cho em hoi" → nothing, "bao lau" → q_how_long, "giu kin" → "giu bi mat").
+def _phrase_index() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
+    entries = (
+        [(tuple(p.split()), ()) for p in STOP_PHRASES]
+        + [(tuple(p.split()), (marker,)) for p, marker in QUESTION_MARKERS.items()]
+        + [(tuple(p.split()), tuple(r.split())) for p, r in SYNONYMS.items()]
+    )
+    index: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    for phrase, replacement in sorted(entries, key=lambda item: -len(item[0])):
+        index.setdefault(phrase[0], []).append((phrase, replacement))
+    return index
+
+
+_PHRASES = _phrase_index()
 
 # Function words that never tell two topics apart (folded forms). Words that are also the
 # folded form of a meaningful word ("to" = tố, "ban" = Ban, "co" = cơ quan, "dau" = đầu tư,
-# "long" = hài lòng, "de" = đề xuất, "tu" = tự quản) are left to the IDF weights instead.
+# "long" = hài lòng, "de" = đề xuất, "tu" = tự quản, "anh" = phản ánh, "chi" = thu chi,
+# "ba" = ba ngày) are left to the IDF weights instead.
 STOPWORDS: frozenset[str] = frozenset(
     {
         "cho",
@@ -104,11 +226,8 @@ STOPWORDS: frozenset[str] = frozenset(
         "tui",
         "minh",
         "chau",
-        "anh",
-        "chi",
         "bac",
         "ong",
-        "ba",
         "con",
         "la",
         "thi",
@@ -119,7 +238,6 @@ STOPWORDS: frozenset[str] = frozenset(
         "hoac",
         "hay",
         "ve",
-        "gi",
         "nao",
         "sao",
         "the",
@@ -148,9 +266,9 @@ STOPWORDS: frozenset[str] = frozenset(
 _CANDIDATE_VARIANTS = 48
 _SECOND_VARIANT_BONUS = 0.15
 # Topic score = best variant (with bonus) and coverage of the query by all the topic's variants.
-_W_TOPIC_VARIANT = 0.60
-_W_TOPIC_RECALL = 0.25
-_W_TOPIC_BIGRAM = 0.15
+_W_TOPIC_VARIANT = 0.70
+_W_TOPIC_RECALL = 0.20
+_W_TOPIC_BIGRAM = 0.10
 _F_BETA_SQUARED = 4.0  # recall (query coverage) counts four times as much as precision
 _W_F = 0.70
 _W_BIGRAM = 0.15
@@ -159,6 +277,12 @@ _FUZZY_LIMIT = 3
 _BOUND_MIN_COUNT = 3
 _BOUND_SHARE = 0.85
 _UNBOUND_CREDIT = 0.4
+# A word the corpus never uses, not even in its answers, suggests another subject.
+_STRANGER_FACTOR = 0.9
+# Question markers are frequent, so IDF would make them nearly free; they decide between
+# sibling topics ("what is made public" / "how" / "how soon"), so they get a floor weight.
+_MARKER_WEIGHT = 1.5
+_OTHER_SUBJECT_FACTOR = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +331,8 @@ class _Query:
     bigrams: tuple[tuple[tuple[str, str], float], ...]
     bigram_weight: float
     text: str
+    strangers: int  # words found nowhere in the corpus, not even in the answers
+    subjects: tuple[tuple[str, ...], ...]  # phrases of OTHER_SUBJECTS in the question
 
 
 def content_tokens(text: str) -> list[str]:
@@ -216,13 +342,14 @@ def content_tokens(text: str) -> list[str]:
     i = 0
     n = len(words)
     while i < n:
-        for phrase in STOP_PHRASES:
+        word = words[i]
+        for phrase, replacement in _PHRASES.get(word, ()):
             size = len(phrase)
             if tuple(words[i : i + size]) == phrase:
+                kept.extend(replacement)
                 i += size
                 break
         else:
-            word = words[i]
             if word not in STOPWORDS:
                 kept.append(word)
             i += 1
@@ -231,6 +358,16 @@ def content_tokens(text: str) -> list[str]:
 
 def _bigrams(words: Sequence[str]) -> list[tuple[str, str]]:
     return [(a, b) for a, b in itertools.pairwise(words) if a != b]
+
+
+_OTHER_SUBJECT_TOKENS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(phrase.split()) for phrase in OTHER_SUBJECTS
+)
+
+
+def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
+    size = len(phrase)
+    return any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1))
 
 
 def _best_credit(expansions: tuple[tuple[str, float], ...]) -> float:
@@ -280,6 +417,7 @@ class FaqMatcher:
         idf: dict[str, float],
         bigram_idf: dict[tuple[str, str], float],
         bound: dict[str, tuple[str, str]],
+        answer_words: frozenset[str],
         unknown_weight: float,
         answer_threshold: float,
         answer_margin: float,
@@ -297,6 +435,7 @@ class FaqMatcher:
         self._idf = idf
         self._bigram_idf = bigram_idf
         self._bound = bound
+        self._answer_words = answer_words
         self._unknown_weight = unknown_weight
         self._vocabulary = sorted(idf)
         postings: dict[str, list[int]] = {}
@@ -353,6 +492,9 @@ class FaqMatcher:
             return math.log((total + 1.0) / (df + 0.5))
 
         idf = {word: idf_of(df) for word, df in topic_df.items()}
+        for word in idf:
+            if word.startswith("q_"):
+                idf[word] = max(idf[word], _MARKER_WEIGHT)
         bigram_idf = {pair: idf_of(df) for pair, df in bigram_df.items()}
         variants: list[_Variant] = []
         for topic_index, words in texts:
@@ -372,6 +514,9 @@ class FaqMatcher:
             idf=idf,
             bigram_idf=bigram_idf,
             bound=_bound_tokens(words for _, words in texts),
+            answer_words=frozenset(
+                word for topic in corpus.topics.values() for word in content_tokens(topic.answer)
+            ),
             unknown_weight=idf_of(1.0),
             answer_threshold=answer_threshold,
             answer_margin=answer_margin,
@@ -428,12 +573,21 @@ class FaqMatcher:
             if len(scores) > 1:
                 best += _SECOND_VARIANT_BONUS * scores[1] * (1.0 - best)
             recall, bigram = self._topic_coverage(query, topic_index)
-            total = (
-                _W_TOPIC_VARIANT * best + _W_TOPIC_RECALL * recall + _W_TOPIC_BIGRAM * bigram
-            )
+            total = _W_TOPIC_VARIANT * best + _W_TOPIC_RECALL * recall + _W_TOPIC_BIGRAM * bigram
+            if query.strangers:
+                total *= _STRANGER_FACTOR ** min(query.strangers, 2)
+            for phrase in query.subjects:
+                if not self._topic_mentions(topic_index, phrase):
+                    total *= _OTHER_SUBJECT_FACTOR
             results.append((total, topic_index))
         results.sort(key=lambda item: (-item[0], item[1]))
         return [(self._topic_ids[t], min(1.0, s)) for s, t in results[:limit]]
+
+    def _topic_mentions(self, topic_index: int, phrase: tuple[str, ...]) -> bool:
+        if len(phrase) == 1:
+            return phrase[0] in self._topic_tokens[topic_index]
+        pairs = self._topic_bigrams[topic_index]
+        return all(pair in pairs for pair in itertools.pairwise(phrase))
 
     def _topic_coverage(self, query: _Query, topic_index: int) -> tuple[float, float]:
         """Shares of the query's weight (words, bigrams) found in any variant of the topic."""
@@ -467,6 +621,7 @@ class FaqMatcher:
         resolved = [found[0][0] if found else None for found in expanded]
         present = set(itertools.pairwise(resolved))
         entries: dict[str, tuple[float, tuple[tuple[str, float], ...]]] = {}
+        strangers: set[str] = set()
         for word, found in zip(words, expanded, strict=True):
             if found:
                 weight = self._idf[found[0][0]]
@@ -478,6 +633,8 @@ class FaqMatcher:
                 weight = 0.5 * self._unknown_weight  # numbers, stray letters
             else:
                 weight = self._unknown_weight
+                if word not in self._answer_words:
+                    strangers.add(word)
             previous = entries.get(word)
             if previous is None or _best_credit(found) > _best_credit(previous[1]):
                 entries[word] = (weight, found)
@@ -493,6 +650,8 @@ class FaqMatcher:
             bigrams=tuple(pairs.items()),
             bigram_weight=sum(pairs.values()),
             text=" ".join(words),
+            strangers=len(strangers),
+            subjects=tuple(phrase for phrase in _OTHER_SUBJECT_TOKENS if _contains(words, phrase)),
         )
 
     def _expand(self, word: str) -> tuple[tuple[str, float], ...]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from handlers import intake, menu, tracking
+from typing import Any
+
+from handlers import citizen_case, intake, menu, officer, tracking
 from handlers.router import Router
 
 
@@ -10,5 +12,15 @@ def build_router() -> Router:
     router = Router()
     menu.register(router)
     intake.register(router)
-    tracking.register(router)
+    track = tracking.register(router)
+    citizen_case.register(router)
+    staff = officer.register(router)
+
+    def staff_view(ctx: Any, case: Any) -> bool:
+        if ctx.services.cases.can_handle(ctx.roles, case):
+            staff.show_case(ctx, case)
+            return True
+        return False
+
+    track.staff_views.append(staff_view)
     return router

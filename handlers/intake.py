@@ -459,13 +459,9 @@ def _photo_problem(ctx: Context, error: str | None) -> str:
 
 
 def _place_text(draft: dict[str, Any]) -> str | None:
-    if draft.get("village"):
-        return str(draft["village"])
-    if draft.get("address"):
-        return str(draft["address"])
-    if draft.get("latitude") is not None:
-        return f"vị trí đã gửi ({draft['latitude']:.5f}, {draft['longitude']:.5f})"
-    return None
+    return texts.place_text(
+        draft.get("village"), draft.get("address"), draft.get("latitude"), draft.get("longitude")
+    )
 
 
 def _contact_text(draft: dict[str, Any]) -> str | None:

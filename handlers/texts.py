@@ -385,9 +385,399 @@ def my_case_line(code: str, status_label: str) -> str:
 # ----------------------------------------------------------------------------- formatting
 
 
+def place_text(
+    village: str | None, address: str | None, latitude: float | None, longitude: float | None
+) -> str | None:
+    if village:
+        return village
+    if address:
+        return address
+    if latitude is not None and longitude is not None:
+        return f"vị trí đã gửi ({latitude:.5f}, {longitude:.5f})"
+    return None
+
+
 def local_date(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%d/%m/%Y")
 
 
 def local_datetime(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M %d/%m/%Y")
+
+
+# ----------------------------------------------------------------------------- people and roles
+
+ROLE_LABELS = {
+    "officer": "cán bộ",
+    "head": "lãnh đạo đơn vị",
+    "leader": "lãnh đạo UBND xã",
+    "admin": "quản trị hệ thống",
+}
+
+
+def registered(role_label: str, unit_name: str | None) -> str:
+    where = f" – {unit_name}" if unit_name else ""
+    return (
+        f"Đăng ký thành công: bạn là {role_label}{where}.\n"
+        "Gõ /viec để xem các hồ sơ cần xử lý, /trogiup để xem hướng dẫn."
+    )
+
+
+INVITE_USAGE = "Bạn gõ /dangky kèm mã mời do quản trị viên cấp, ví dụ: /dangky K7P4-QX2M"
+INVITE_UNKNOWN = "Mã mời không đúng. Bạn kiểm tra lại mã hoặc liên hệ quản trị viên."
+INVITE_EXPIRED = "Mã mời đã hết hạn. Bạn liên hệ quản trị viên để được cấp mã mới."
+INVITE_USED = "Mã mời này đã được dùng. Mỗi mã chỉ dùng được một lần."
+NOT_ALLOWED = "Xin lỗi, chức năng này chỉ dành cho cán bộ được phân công."
+STAFF_HELP = (
+    "Lệnh dành cho cán bộ:\n"
+    "/viec – hồ sơ của đơn vị đang chờ xử lý (quá hạn lên đầu)\n"
+    "/tracuu MÃ – xem một hồ sơ\n"
+    "/huy – hủy thao tác đang làm"
+)
+LEADER_HELP = (
+    "\n/thongke tuan|thang|quy|nam hoặc 2026-10-01..2026-10-31 – số liệu\n"
+    "/baocao KỲ – tệp báo cáo, ví dụ /baocao 2026-6thang"
+)
+
+# ----------------------------------------------------------------------------- officer work
+
+OFFICER_OPTIONS = {
+    "open": "Tiếp nhận",
+    "view": "Xem chi tiết",
+    "ask": "Hỏi thêm người gửi",
+    "answer": "Trả lời người gửi",
+    "transfer": "Chuyển đơn vị khác",
+    "forward": "Chuyển cơ quan ngoài xã",
+    "reject": "Không xử lý",
+    "extend": "Xin gia hạn",
+    "reveal": "Xem danh tính người tố cáo",
+    "list": "Danh sách việc",
+}
+
+REJECT_REASONS = {
+    "duplicate": "Trùng với hồ sơ đã có",
+    "not_competent": "Không thuộc thẩm quyền của xã",
+    "abusive": "Nội dung xúc phạm, không đúng mục đích",
+}
+
+CONFIDENTIAL_SENDER = "Được giữ bí mật (đơn tố cáo)"
+ANONYMOUS_SENDER = "Ẩn danh"
+NO_OPEN_CASES = "Đơn vị hiện không có hồ sơ nào đang chờ xử lý. 👍"
+
+
+def work_list_header(unit_names: str, count: int) -> str:
+    return f"Hồ sơ đang chờ xử lý ({unit_names}): {count}. Quá hạn ở đầu danh sách."
+
+
+def work_list_line(code: str, due: str, overdue: bool) -> str:
+    return f"{'⚠️ ' if overdue else ''}{code} · hạn {due}"
+
+
+def new_case_notice(
+    *,
+    code: str,
+    kind_label: str,
+    category_label: str,
+    unit_name: str,
+    content: str,
+    place: str | None,
+    sender: str,
+    open_due: str,
+    answer_due: str,
+    photos: int,
+) -> str:
+    return (
+        f"📥 Hồ sơ mới {code} – {unit_name}\n"
+        f"Loại: {kind_label} · Lĩnh vực: {category_label}\n"
+        f"Người gửi: {sender}\n"
+        f"Địa điểm: {place or 'không nêu'}\n"
+        f"Ảnh: {photos}\n"
+        f"Nội dung: {content}\n"
+        f"Hạn tiếp nhận: {open_due} · Hạn giải quyết: {answer_due}"
+    )
+
+
+def officer_case_view(
+    *,
+    code: str,
+    kind_label: str,
+    category_label: str,
+    unit_name: str,
+    status_label: str,
+    received: str,
+    due: str,
+    due_note: str,
+    sender: str,
+    place: str | None,
+    content: str,
+    photos: int,
+    history: list[str],
+) -> str:
+    lines = [
+        f"Hồ sơ {code} – {kind_label} – {category_label}",
+        f"Đơn vị: {unit_name} · Trạng thái: {status_label}",
+        f"Nhận lúc: {received} · Hạn giải quyết: {due} ({due_note})",
+        f"Người gửi: {sender}",
+        f"Địa điểm: {place or 'không nêu'} · Ảnh: {photos}",
+        f"Nội dung: {content}",
+    ]
+    if history:
+        lines.append("Diễn biến:")
+        lines.extend(f"• {item}" for item in history)
+    return "\n".join(lines)
+
+
+def due_note(working_days_left: int, working_days_late: int) -> str:
+    if working_days_late > 0:
+        return f"quá hạn {working_days_late} ngày làm việc"
+    if working_days_left == 0:
+        return "hạn là hôm nay"
+    return f"còn {working_days_left} ngày làm việc"
+
+
+def case_opened_for_citizen(code: str, unit_name: str, due: str) -> str:
+    return f"Hồ sơ {code} đã được {unit_name} tiếp nhận và đang xử lý. Hạn trả lời: {due}."
+
+
+CASE_OPENED = "Đã tiếp nhận hồ sơ. Bạn chọn việc tiếp theo:"
+ASK_QUESTION = "Bạn nhập câu hỏi để gửi người dân (có thể gửi kèm ảnh):"
+QUESTION_SENT = "Đã gửi câu hỏi cho người dân. Khi người dân trả lời, mình sẽ báo bạn."
+
+
+def question_for_citizen(code: str, unit_name: str, question: str) -> str:
+    return (
+        f"Cán bộ {unit_name} cần bạn bổ sung thông tin cho hồ sơ {code}:\n"
+        f"«{question}»\n"
+        "Bạn trả lời bằng cách gõ tin nhắn hoặc gửi ảnh ngay tại đây."
+    )
+
+
+CITIZEN_REPLY_THANKS = "Cảm ơn bạn. Thông tin bổ sung đã được chuyển cho cán bộ xử lý."
+CITIZEN_REPLY_EMPTY = "Bạn gõ nội dung trả lời hoặc gửi ảnh giúp mình."
+REPLY_TO_OFFICER = "Trả lời cán bộ"
+
+
+def citizen_replied_notice(code: str, text: str | None, photos: int) -> str:
+    parts = [f"💬 Người gửi đã bổ sung thông tin cho hồ sơ {code}:"]
+    if text:
+        parts.append(f"«{text}»")
+    if photos:
+        parts.append(f"Kèm {photos} ảnh.")
+    return "\n".join(parts)
+
+
+ASK_ANSWER = (
+    "Bạn nhập nội dung trả lời người dân (ngắn gọn, rõ ràng). Có thể gửi kèm ảnh trước khi "
+    "nhập nội dung."
+)
+
+
+def answer_preview(code: str, text: str, photos: int) -> str:
+    extra = f"\nKèm {photos} ảnh." if photos else ""
+    return f"Xem lại câu trả lời cho hồ sơ {code}:\n«{text}»{extra}\nGửi cho người dân?"
+
+
+ANSWER_SENT = "Đã gửi câu trả lời cho người dân. Hồ sơ chuyển sang «Đã trả lời»."
+
+
+def answer_for_citizen(code: str, unit_name: str, text: str) -> str:
+    return f"📩 Trả lời hồ sơ {code} của {unit_name}:\n«{text}»"
+
+
+RATING_QUESTION = "Bạn có hài lòng với kết quả giải quyết không?"
+RATING_LABELS = {
+    "rat_hai_long": "Rất hài lòng",
+    "hai_long": "Hài lòng",
+    "chua_hai_long": "Chưa hài lòng",
+}
+
+ASK_TRANSFER_UNIT = "Chuyển hồ sơ cho đơn vị nào?"
+ASK_TRANSFER_REASON = "Bạn nhập lý do chuyển (người dân sẽ được biết đơn vị mới):"
+
+
+def transferred_notice_for_citizen(code: str, unit_name: str) -> str:
+    return f"Hồ sơ {code} đã được chuyển đến {unit_name} để giải quyết đúng thẩm quyền."
+
+
+def transferred_done(code: str, unit_name: str) -> str:
+    return f"Đã chuyển hồ sơ {code} cho {unit_name}."
+
+
+ASK_FORWARD_BODY = "Bạn nhập tên cơ quan có thẩm quyền sẽ nhận hồ sơ (ví dụ: Sở Nông nghiệp và Môi trường tỉnh):"
+
+
+def forwarded_for_citizen(code: str, body: str) -> str:
+    return (
+        f"Nội dung hồ sơ {code} thuộc thẩm quyền của {body}. UBND xã đã chuyển hồ sơ đến cơ quan "
+        "này; bạn có thể liên hệ trực tiếp để theo dõi."
+    )
+
+
+def forwarded_done(code: str, body: str) -> str:
+    return f"Đã ghi nhận chuyển hồ sơ {code} đến {body} và báo cho người dân."
+
+
+ASK_REJECT_REASON = "Lý do không xử lý hồ sơ này?"
+ASK_REJECT_NOTE = "Bạn ghi thêm giải thích ngắn cho người dân (hoặc gõ «-» để bỏ qua):"
+
+
+def rejected_for_citizen(code: str, reason: str, note: str | None) -> str:
+    text = f"Hồ sơ {code} không được xử lý. Lý do: {reason}."
+    if note:
+        text += f"\nGhi chú của cán bộ: {note}"
+    return text
+
+
+def rejected_done(code: str) -> str:
+    return f"Đã đóng hồ sơ {code} (không xử lý) và báo cho người dân."
+
+
+ASK_EXTENSION_REASON = "Bạn nhập lý do xin gia hạn:"
+
+
+def ask_extension_date(current_due: str) -> str:
+    return f"Hạn hiện tại là {current_due}. Bạn nhập ngày hạn mới (dạng 31/12/2026):"
+
+
+EXTENSION_DATE_INVALID = "Ngày chưa đúng. Bạn nhập ngày theo dạng ngày/tháng/năm, ví dụ 31/12/2026."
+EXTENSION_NOT_AFTER = "Ngày hạn mới phải sau hạn hiện tại."
+
+
+def extension_too_far(latest: str) -> str:
+    return f"Ngày hạn mới vượt quá mức được gia hạn (muộn nhất {latest})."
+
+
+EXTENSION_NOT_ALLOWED = "Hồ sơ này đã hết số lần được gia hạn."
+
+
+def extension_requested_done(code: str) -> str:
+    return f"Đã gửi đề nghị gia hạn hồ sơ {code} cho lãnh đạo phê duyệt."
+
+
+def extension_request_notice(
+    code: str, unit_name: str, current_due: str, new_due: str, reason: str
+) -> str:
+    return (
+        f"⏳ Đề nghị gia hạn hồ sơ {code} ({unit_name})\n"
+        f"Hạn hiện tại: {current_due} → đề nghị: {new_due}\n"
+        f"Lý do: {reason}"
+    )
+
+
+APPROVE = "Đồng ý gia hạn"
+REFUSE = "Không đồng ý"
+
+
+def extension_approved_for_citizen(code: str, new_due: str) -> str:
+    return f"Hồ sơ {code} được gia hạn thời hạn giải quyết đến {new_due}. Xin cảm ơn bạn đã chờ."
+
+
+def extension_decided_for_officer(code: str, approved: bool, new_due: str) -> str:
+    if approved:
+        return f"✅ Đề nghị gia hạn hồ sơ {code} đã được đồng ý. Hạn mới: {new_due}."
+    return f"❌ Đề nghị gia hạn hồ sơ {code} không được đồng ý. Hạn giữ nguyên."
+
+
+def extension_decision_done(code: str, approved: bool) -> str:
+    return f"Đã {'đồng ý' if approved else 'từ chối'} gia hạn hồ sơ {code}."
+
+
+EXTENSION_ALREADY_DECIDED = "Đề nghị gia hạn này đã được xử lý trước đó."
+
+
+def identity_revealed(code: str, name: str | None, phone: str | None) -> str:
+    return (
+        f"Danh tính người tố cáo hồ sơ {code}: {name or 'không có'} – {phone or 'không có'}.\n"
+        "Việc xem đã được ghi nhật ký. Thông tin này phải được giữ bí mật (Luật Tố cáo, Điều 47)."
+    )
+
+
+CASE_CLOSED_FOR_ACTION = "Hồ sơ này đã kết thúc, không thực hiện được thao tác này."
+CASE_NOT_YOURS = "Hồ sơ này không thuộc đơn vị của bạn."
+TEXT_EXPECTED = "Bạn nhập nội dung bằng chữ giúp mình."
+
+
+def citizen_unreachable(code: str) -> str:
+    return (
+        f"⚠️ Không gửi được tin nhắn cho người gửi hồ sơ {code} (người dân đã chặn hoặc rời "
+        "kênh). Vui lòng liên hệ bằng cách khác nếu có thông tin liên lạc."
+    )
+
+
+# ----------------------------------------------------------------------------- reminders
+
+
+def reminder_before_due(code: str, due: str, days: int) -> str:
+    return f"⏰ Nhắc việc: hồ sơ {code} còn {days} ngày làm việc đến hạn giải quyết ({due})."
+
+
+def reminder_due_today(code: str) -> str:
+    return f"⏰ Hôm nay là hạn giải quyết hồ sơ {code}."
+
+
+def overdue_digest(lines: list[str], more: int) -> str:
+    text = "⚠️ Hồ sơ quá hạn cần xử lý ngay:\n" + "\n".join(f"• {line}" for line in lines)
+    if more:
+        text += f"\n… và {more} hồ sơ khác."
+    return text
+
+
+def overdue_line(code: str, unit_name: str, days_late: int) -> str:
+    return f"{code} – {unit_name} – quá hạn {days_late} ngày làm việc"
+
+
+def unopened_escalation(code: str, unit_name: str, created: str) -> str:
+    return (
+        f"🔔 Hồ sơ {code} gửi {unit_name} từ {created} chưa được tiếp nhận sau thời hạn. "
+        "Đề nghị đôn đốc cán bộ xử lý."
+    )
+
+
+def leader_digest(count: int, lines: list[str], more: int) -> str:
+    text = f"📋 Tổng hợp hồ sơ quá hạn từ 3 ngày làm việc trở lên: {count} hồ sơ\n"
+    text += "\n".join(f"• {line}" for line in lines)
+    if more:
+        text += f"\n… và {more} hồ sơ khác."
+    return text
+
+
+# ----------------------------------------------------------------------------- ratings
+
+
+def rating_thanks(satisfied: bool) -> str:
+    if satisfied:
+        return (
+            "Cảm ơn bạn đã đánh giá! Nếu muốn góp ý thêm, bạn gõ góp ý ngay tại đây, "
+            f"hoặc bấm «{SKIP}»."
+        )
+    return (
+        "Rất tiếc vì kết quả chưa làm bạn hài lòng. Bạn có thể đề nghị xem xét lại hồ sơ "
+        "(được một lần), hoặc gõ góp ý của bạn."
+    )
+
+
+REOPEN = "Đề nghị xem xét lại"
+NO_THANKS = "Không, kết thúc"
+ALREADY_RATED = "Hồ sơ này đã được đánh giá. Cảm ơn bạn!"
+RATING_NOT_YET = "Hồ sơ này chưa có câu trả lời để đánh giá."
+COMMENT_THANKS = "Cảm ơn góp ý của bạn. Ý kiến đã được ghi nhận."
+ASK_REOPEN_REASON = "Bạn cho biết lý do chưa hài lòng để cán bộ xem xét lại:"
+REOPEN_NOT_ALLOWED = "Hồ sơ này không thể mở lại (mỗi hồ sơ chỉ được đề nghị xem xét lại một lần)."
+
+
+def reopened_for_citizen(code: str, due: str) -> str:
+    return f"Hồ sơ {code} đã được mở lại để xem xét. Hạn trả lời mới: {due}."
+
+
+def reopened_notice(code: str, unit_name: str, reason: str, due: str) -> str:
+    return (
+        f"🔁 Người dân chưa hài lòng và đề nghị xem xét lại hồ sơ {code} ({unit_name}).\n"
+        f"Lý do: «{reason}»\nHạn trả lời mới: {due}."
+    )
+
+
+def auto_closed_for_citizen(code: str) -> str:
+    return f"Hồ sơ {code} đã kết thúc. Cảm ơn bạn đã sử dụng kênh phản ánh, kiến nghị."
+
+
+REPLY_MORE = f"Bạn có thể gửi thêm tin nhắn hoặc ảnh, hoặc bấm «{DONE}»."

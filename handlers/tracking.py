@@ -18,16 +18,16 @@ from storage.models import Case
 
 FLOW = "tracking"
 
-# Who else may see a case (officers of its unit, leaders) is decided by the officer module;
-# it registers a predicate here so that this module does not depend on roles.
-CaseAccess = Callable[[Context, Case], bool]
+# Staff (officers of the case's unit, leaders) see their own view of a case; the officer
+# module registers it here so that this module does not depend on roles.
+StaffView = Callable[[Context, Case], bool]
 
 
 class TrackingFlow:
     name = FLOW
 
     def __init__(self) -> None:
-        self.extra_access: list[CaseAccess] = []
+        self.staff_views: list[StaffView] = []
 
     def start(self, ctx: Context) -> None:
         ctx.start_flow(FLOW, "code")
@@ -51,15 +51,14 @@ class TrackingFlow:
     def cancel(self, ctx: Context) -> None:
         ctx.end_flow()
 
-    def can_see(self, ctx: Context, case: Case) -> bool:
-        return case.citizen_id == ctx.person.id or any(check(ctx, case) for check in self.extra_access)
-
     def show(self, ctx: Context, code: str) -> None:
         case = ctx.services.cases.find_by_code(ctx.session, code)
-        if case is None or not self.can_see(ctx, case):
-            ctx.reply(texts.case_not_found(code), MAIN_MENU)
+        if case is not None and case.citizen_id == ctx.person.id:
+            ctx.reply(status_text(ctx, case), MAIN_MENU)
             return
-        ctx.reply(status_text(ctx, case), MAIN_MENU)
+        if case is not None and any(view(ctx, case) for view in self.staff_views):
+            return
+        ctx.reply(texts.case_not_found(code), MAIN_MENU)
 
 
 def status_text(ctx: Context, case: Case) -> str:

@@ -174,3 +174,12 @@ class TelegramUser:
 
 def sent_texts(messages: Sequence[SentMessage]) -> str:
     return "\n".join(m.text or "" for m in messages)
+
+
+def invite_code(runtime: Runtime, role: str, unit: str | None = None, name: str | None = None) -> str:
+    """What `pakn invite` prints: a one-time code for a role."""
+    from storage.people import create_invite
+
+    return runtime.db.call(
+        create_invite, role=role, unit=unit, now=runtime.clock.now(), display_name=name
+    )

@@ -15,9 +15,12 @@ How a text is scored
    them (``giá đắt`` is not ``đất``).
 2. *Phrase hits.* Phrases are looked up on token boundaries through an index on their first
    token. Phrases may contain gaps (``quyết định * sai``). Typos are caught by rapidfuzz
-   on a few candidates only: n-grams around words that are neither a keyword word nor a
-   common word (``fuzz.ratio`` ≥ 88 against phrases of similar length), and phrases with
-   exactly one word one edit away (``Levenshtein.distance`` = 1). Fuzzy hits weigh less.
+   on a few candidates only: words that are not Vietnamese syllables and not in the
+   keyword or common-word lists (``nhiemm``, ``trrom``). The n-grams around such a word are
+   compared with phrases of similar length (``fuzz.ratio`` ≥ 88), and phrases of 2-4 words
+   may have that one word one edit away (``Levenshtein.distance`` = 1). A one-edit change
+   of a real syllable is usually another real word, so real syllables are never "fixed".
+   Fuzzy hits weigh less than exact ones.
 3. *Overlaps.* When a longer phrase covers a shorter one, only the longer one counts
    (``ô nhiễm tiếng ồn`` is environment, not the noise in ``tiếng ồn``); *blocker* phrases
    such as ``điện thoại`` only hide the shorter phrases inside them.
@@ -58,7 +61,7 @@ KINDS: tuple[str, ...] = (KIND_FEEDBACK, KIND_COMPLAINT, KIND_DENUNCIATION)
 TIER_WEIGHTS: Mapping[str, float] = {"phrases": 1.0, "strong": 2.0, "weak": 0.5}
 MAX_WEIGHT = 10.0
 # Words allowed between the parts of a phrase written with " * ".
-MAX_GAP = 6
+MAX_GAP = 8
 # Fuzzy matching: rapidfuzz ratio cut-off, shortest folded string compared, hit factors.
 FUZZY_CUTOFF = 88.0
 FUZZY_MIN_LENGTH = 7
@@ -75,13 +78,13 @@ KIND_SLOPE = 1.2
 # Category confidence: evidence scale and the share of confidence earned by the margin.
 EVIDENCE_SCALE = 1.5
 MARGIN_SHARE = 0.45
-# A text is "typed with diacritics" when at least this share of its words carry marks.
-ACCENTED_TEXT_RATIO = 0.5
+# A text is "typed with diacritics" when at least this share of its words carry marks
+# (about three Vietnamese syllables in four do).
+ACCENTED_TEXT_RATIO = 0.6
 
 _SPACE_KIND = "kind"
 _SPACE_CATEGORY = "category"
 _SPACE_BLOCKER = "blocker"
-_LIST_KEYS = ("phrases", "strong", "weak")
 _TOP_LEVEL_KEYS = ("abbreviations", "blockers", "categories", "kinds", "lexicon")
 
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -177,15 +180,18 @@ def _accents_agree(
     """Whether a text word may be the phrase word, given the diacritics both carry.
 
     ``phrase`` is None when the phrase was written without any diacritics (nothing to
-    check). Otherwise a text word typed without marks agrees, except for ``exact`` phrases
-    (written ``=…`` in the keyword file). In a text typed with diacritics (``strict``) a
-    marked word must carry exactly the phrase word's marks; otherwise only the marks it
-    does carry are compared.
+    check). In a text typed with diacritics (``strict``), and for ``exact`` phrases (written
+    ``=…`` in the keyword file), a word must carry exactly the phrase word's marks: an
+    unmarked word there really is unmarked (``ga`` is not ``gà``). In a text typed without
+    them, an unmarked word agrees with anything and a marked one is compared on the marks
+    it carries.
     """
     if phrase is None:
         return True
     if text is None:
-        return not exact or (phrase[1] == "" and phrase[0].isascii())
+        if strict or exact:
+            return phrase[1] == "" and phrase[0].isascii()
+        return True
     if strict or exact:
         return text == phrase
     text_vowels, text_tone = text
@@ -456,12 +462,18 @@ class RoutingClassifier:
             self._add_phrases(_SPACE_KIND, kind, phrases)
         self._add_phrases(_SPACE_BLOCKER, "", dict.fromkeys(keywords.blockers, 0.0))
 
-        self._first_index: dict[str, list[int]] = {}
+        # Phrases by first word (first part of one word) or by first two words.
+        self._word_index: dict[str, list[int]] = {}
+        self._pair_index: dict[tuple[str, str], list[int]] = {}
         self._substitution_index: dict[str, list[int]] = {}
         self._substitution_lengths: set[int] = set()
         self._fuzzy_targets: dict[str, list[int]] = {}
         for phrase_id, phrase in enumerate(self._phrases):
-            self._first_index.setdefault(phrase.parts[0][0], []).append(phrase_id)
+            first = phrase.parts[0]
+            if len(first) == 1:
+                self._word_index.setdefault(first[0], []).append(phrase_id)
+            else:
+                self._pair_index.setdefault((first[0], first[1]), []).append(phrase_id)
             if not phrase.contiguous or phrase.exact:
                 continue
             words = phrase.parts[0]
@@ -602,8 +614,14 @@ class RoutingClassifier:
     ) -> list[_Hit]:
         hits: list[_Hit] = []
         count = len(words)
+        no_ids: list[int] = []
         for start, word in enumerate(words):
-            for phrase_id in self._first_index.get(word, ()):
+            candidates = self._word_index.get(word, no_ids)
+            if start + 1 < count:
+                pair = self._pair_index.get((word, words[start + 1]))
+                if pair is not None:
+                    candidates = candidates + pair
+            for phrase_id in candidates:
                 phrase = self._phrases[phrase_id]
                 end = self._match_parts(phrase, words, accents, start, count, strict)
                 if end is not None:
@@ -753,22 +771,33 @@ class RoutingClassifier:
         return kinds, categories, heaviest
 
     def _without_covered(self, hits: list[_Hit]) -> list[_Hit]:
-        """Drop hits covered by a longer contiguous hit of the same space."""
+        """Drop hits covered by a longer contiguous hit of the same group (kind or category).
+
+        Gapped phrases never cover others: the words in their gap are not theirs.
+        """
+        if not hits:
+            return []
+        size = max(hit.end for hit in hits) + 1
+        furthest: dict[str, list[int]] = {}  # group → furthest end of a hit starting there
+        for hit in hits:
+            if self._phrases[hit.phrase_id].contiguous:
+                ends = furthest.setdefault(self._group(hit), [-1] * size)
+                ends[hit.start] = max(ends[hit.start], hit.end)
+        before: dict[str, list[int]] = {}  # group → furthest end of a hit starting earlier
+        for group, ends in furthest.items():
+            running = -1
+            prefix = []
+            for end in ends:
+                prefix.append(running)
+                running = max(running, end)
+            before[group] = prefix
         kept: list[_Hit] = []
         for hit in hits:
-            space = self._group(hit)
-            covered = False
-            for other in hits:
-                if (
-                    other is not hit
-                    and other.end - other.start > hit.end - hit.start
-                    and other.start <= hit.start
-                    and other.end >= hit.end
-                    and self._phrases[other.phrase_id].contiguous
-                    and self._group(other) == space
-                ):
-                    covered = True
-                    break
+            group = self._group(hit)
+            starts = furthest.get(group)
+            covered = starts is not None and (
+                before[group][hit.start] >= hit.end or starts[hit.start] > hit.end
+            )
             if not covered:
                 kept.append(hit)
         return kept

@@ -293,15 +293,15 @@ def test_render_answer_with_missing_fact_uses_neutral_text_and_warns(caplog):
     topic = make_topic(answer="Gọi {commune_hotline} hoặc {commune_phone}.")
     with caplog.at_level(logging.WARNING, logger="faq.corpus"):
         text = render_answer(topic, {"commune_phone": "  "})
-    assert text == (
-        f"Gọi {MISSING_FACT_TEXT} hoặc {MISSING_FACT_TEXT}. (Luật X, Điều 1)"
-    )
+    assert text == (f"Gọi {MISSING_FACT_TEXT} hoặc {MISSING_FACT_TEXT}. (Luật X, Điều 1)")
     assert "commune_hotline" in caplog.text
     assert "commune_phone" in caplog.text
 
 
 def test_render_answer_does_not_double_parentheses_and_skips_empty_basis():
-    assert render_answer(make_topic(basis="(Luật Y, Điều 2)"), {}) == "Câu trả lời. (Luật Y, Điều 2)"
+    assert (
+        render_answer(make_topic(basis="(Luật Y, Điều 2)"), {}) == "Câu trả lời. (Luật Y, Điều 2)"
+    )
     assert render_answer(make_topic(basis=""), {}) == "Câu trả lời."
 
 

@@ -108,7 +108,12 @@ def test_fixture_out_of_scope_is_never_answered(fixture_matcher, question):
 def test_empty_question_is_none_with_zero_score(fixture_matcher):
     decision = fixture_matcher.match("")
     assert decision == FaqDecision("none", None, 0.0, [])
-    assert decision.as_json_dict() == {"id": None, "score": 0.0, "outcome": "none", "alternatives": []}
+    assert decision.as_json_dict() == {
+        "id": None,
+        "score": 0.0,
+        "outcome": "none",
+        "alternatives": [],
+    }
 
 
 def test_scores_are_in_unit_interval_and_ranked(fixture_matcher):
@@ -205,10 +210,61 @@ def test_json_rounding():
 
 
 def test_content_tokens_drop_politeness_but_keep_meaning():
-    assert content_tokens("Cho em hỏi là khiếu nại như thế nào ạ?") == ["khieu", "nai"]
-    # "tố" and "Ban" fold to common words but must survive.
+    assert content_tokens("Cho em hỏi là khiếu nại ạ?") == ["khieu", "nai"]
+    # "tố", "Ban" and "ánh" fold to common words but must survive.
     assert content_tokens("tố cáo Ban thanh tra") == ["to", "cao", "ban", "thanh", "tra"]
+    assert content_tokens("phản ánh") == ["phan", "anh"]
     assert content_tokens("hội nghị thôn") == ["hoi", "nghi", "thon"]
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("khiếu nại bao lâu", "khiếu nại mấy ngày"),
+        ("khiếu nại như thế nào", "khiếu nại ra sao"),
+        ("gửi đơn ở đâu", "gửi đơn chỗ nào"),
+        ("tiếp dân khi nào", "tiếp dân bao giờ"),
+        ("tiếp dân online", "tiếp dân trực tuyến"),
+        ("giữ kín tên tuổi", "giữ bí mật danh tính"),
+        ("đơn ẩn danh", "đơn nặc danh"),
+        ("khiếu nại lần 2", "khiếu nại lần thứ hai"),
+        ("đơn vừa kn vừa tc", "đơn vừa khiếu nại vừa tố cáo"),
+    ],
+)
+def test_question_words_and_synonyms_are_unified(one, other):
+    assert content_tokens(one) == content_tokens(other)
+
+
+def test_question_words_become_markers():
+    assert content_tokens("hương ước là gì") == ["huong", "uoc", "q_what"]
+    assert content_tokens("bao lâu") == ["q_how_long"]
+
+
+def test_other_subject_is_not_answered_by_a_topic_that_never_mentions_it():
+    corpus = Corpus(
+        topics={
+            "tt": Topic(
+                "tt",
+                "g",
+                "Thủ tục",
+                "a",
+                "b",
+                ("làm thủ tục ở đâu", "nộp hồ sơ thủ tục ở đâu", "thủ tục hành chính"),
+            ),
+        },
+        groups=[TopicGroup("g", "G", ("tt",))],
+    )
+    matcher = FaqMatcher.build(corpus)
+    assert matcher.match("làm thủ tục ở đâu").outcome == "answer"
+    assert matcher.match("làm thủ tục khai sinh ở đâu").outcome != "answer"
+
+
+def test_a_syllable_seen_only_inside_a_word_counts_less_alone(fixture_matcher):
+    # "cao" is always "tố cáo" in the fixture corpus; "sốt cao" is something else.
+    with_partner = fixture_matcher.rank("tố cáo")[0]
+    alone = fixture_matcher.rank("cao")[0]
+    assert with_partner[0] == alone[0] == "to_cao_bao_mat"
+    assert alone[1] < with_partner[1]
 
 
 def test_read_labelled():
@@ -261,9 +317,7 @@ def test_dev_set_ids_exist_in_shipped_corpus():
 def test_dev_set_meets_targets(shipped_matcher):
     result = evaluate(shipped_matcher, dev_items())
     report = "\n".join(f"{label}: {figure}" for label, figure, _ in result.targets())
-    assert result.all_targets_met, report + "\n" + "\n".join(
-        f.describe() for f in result.failures
-    )
+    assert result.all_targets_met, report + "\n" + "\n".join(f.describe() for f in result.failures)
 
 
 @needs_shipped

@@ -1,0 +1,428 @@
+"""Routing classifier: kind, category and unit of a citizen's free text."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.configerror import ConfigError
+from bot.rules.routing import (
+    KeywordTable,
+    RoutingClassifier,
+    RoutingDecision,
+    build_classifier,
+    default_keyword_path,
+    is_syllable,
+)
+
+# The default categories of docs/units-and-categories (config.toml ships the same mapping).
+CATEGORY_UNITS = {
+    "dat_dai": "kinh_te",
+    "xay_dung": "kinh_te",
+    "moi_truong": "kinh_te",
+    "giao_thong_ha_tang": "kinh_te",
+    "nong_nghiep": "kinh_te",
+    "an_sinh_xa_hoi": "vhxh",
+    "giao_duc": "vhxh",
+    "van_hoa_the_thao": "vhxh",
+    "dan_chu_co_so": "vhxh",
+    "y_te": "y_te",
+    "an_ninh_trat_tu": "cong_an",
+    "quan_su": "quan_su",
+    "thu_tuc_hanh_chinh": "phvhcc",
+    "can_bo_cong_chuc": "van_phong",
+    "khac": "van_phong",
+}
+MIN_CONFIDENCE = 0.55
+DEV_SET = Path(__file__).parent / "data" / "routing_dev.jsonl"
+PAKN, KN, TC = "phan_anh_kien_nghi", "khieu_nai", "to_cao"
+
+
+@pytest.fixture(scope="module")
+def classifier() -> RoutingClassifier:
+    return RoutingClassifier(KeywordTable.load([default_keyword_path()]), CATEGORY_UNITS)
+
+
+def write_toml(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- stories
+
+STORIES = [
+    # (text, kind, category, unit)
+    ("Bãi rác đầu thôn bốc mùi hôi thối, không ai thu gom", PAKN, "moi_truong", "kinh_te"),
+    ("bai rac dau thon boc mui hoi thoi ko ai thu gom", PAKN, "moi_truong", "kinh_te"),
+    ("o nhiemm qua, nuoc song den kit", PAKN, "moi_truong", "kinh_te"),  # typo
+    ("Đèn đường ngõ 5 hỏng mấy tuần rồi, tối om", PAKN, "giao_thong_ha_tang", "kinh_te"),
+    ("mat dien tu sang den gio ko thay ai sua", PAKN, "giao_thong_ha_tang", "kinh_te"),
+    ("Hố ga trên đường trục xã mất nắp, rất nguy hiểm", PAKN, "giao_thong_ha_tang", "kinh_te"),
+    ("Nhà ông Tư lấn sang đất nhà tôi, đề nghị đo đạc lại ranh giới", PAKN, "dat_dai", "kinh_te"),
+    ("tranh chap ddat voi hang xom 2 nam chua xong", PAKN, "dat_dai", "kinh_te"),  # Telex dd
+    ("Nhà số 12 xây thêm tầng 3 không có giấy phép", PAKN, "xay_dung", "kinh_te"),
+    ("Lợn chết nhiều, nghi dịch tả lợn châu Phi, xin thú y xuống", PAKN, "nong_nghiep", "kinh_te"),
+    ("Bà tôi 82 tuổi chưa được hưởng trợ cấp xã hội", PAKN, "an_sinh_xa_hoi", "vhxh"),
+    ("nha em kho khan ma ko dc xet ho can ngheo", PAKN, "an_sinh_xa_hoi", "vhxh"),
+    ("Trường tiểu học thu quá nhiều khoản đầu năm", PAKN, "giao_duc", "vhxh"),
+    ("Nhà văn hóa thôn khóa cửa quanh năm", PAKN, "van_hoa_the_thao", "vhxh"),
+    ("Thôn thu tiền làm đường mà không công khai chi tiêu", PAKN, "dan_chu_co_so", "vhxh"),
+    ("Trạm y tế sáng nay không có bác sĩ trực", PAKN, "y_te", "y_te"),
+    ("co so lam gio cha dung han the, de nghi kiem tra attp", PAKN, "y_te", "y_te"),
+    ("Hàng xóm hát karaoke đến 12 giờ đêm", PAKN, "an_ninh_trat_tu", "cong_an"),
+    ("Làm cccd cho con 2 tháng chưa có", PAKN, "an_ninh_trat_tu", "cong_an"),
+    # A crime report (tố giác tội phạm) goes to the police, not to the complaint desk.
+    ("Tôi muốn tố giác một đối tượng cho vay nặng lãi", PAKN, "an_ninh_trat_tu", "cong_an"),
+    ("chau toi nhan lenh kham tuyen nvqs ma dang om, xin hoan", PAKN, "quan_su", "quan_su"),
+    (
+        "Nộp hồ sơ khai sinh cho con quá hẹn 5 ngày chưa trả kết quả",
+        PAKN,
+        "thu_tuc_hanh_chinh",
+        "phvhcc",
+    ),
+    ("bo phan mot cua bat bo sung giay to 3 lan", PAKN, "thu_tuc_hanh_chinh", "phvhcc"),
+    # Rude or careless officers: a phản ánh about conduct, not a tố cáo.
+    ("Cán bộ xã thái độ hách dịch, gây khó dễ cho dân", PAKN, "can_bo_cong_chuc", "van_phong"),
+    (
+        "cb xa hen den kiem tra ma ko den, goi dien thi ko nghe may",
+        PAKN,
+        "can_bo_cong_chuc",
+        "van_phong",
+    ),
+    ("Hai nhà hàng xóm mâu thuẫn, nhờ tổ hòa giải thôn giúp", PAKN, "khac", "van_phong"),
+    # Khiếu nại: contesting a decision or act of the commune.
+    ("Tôi khiếu nại quyết định thu hồi đất vì giá bồi thường quá thấp", KN, "dat_dai", "van_phong"),
+    (
+        "toi ko dong y voi quyet dinh xu phat cua ubnd xa ve viec xay dung",
+        KN,
+        "xay_dung",
+        "van_phong",
+    ),
+    ("Đề nghị hủy quyết định cưỡng chế tháo dỡ công trình của xã", KN, "xay_dung", "van_phong"),
+    (
+        "kieu nai viec xa bo ten con toi khoi danh sach ho tro hoc sinh ngheo",
+        KN,
+        "giao_duc",
+        "van_phong",
+    ),
+    # Tố cáo: wrongdoing alleged against an official.
+    (
+        "Tôi tố cáo cán bộ địa chính nhận tiền của dân để làm nhanh sổ đỏ",
+        TC,
+        "dat_dai",
+        "van_phong",
+    ),
+    ("Trưởng thôn ăn chặn tiền hỗ trợ hộ nghèo", TC, "an_sinh_xa_hoi", "van_phong"),
+    ("can bo xa nhan hoi lo de bo qua cho co so gay o nhiem", TC, "moi_truong", "van_phong"),
+    ("Cán bộ một cửa đòi 500 nghìn mới nhận hồ sơ", TC, "thu_tuc_hanh_chinh", "van_phong"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "category", "unit"), STORIES)
+def test_story(
+    classifier: RoutingClassifier, text: str, kind: str, category: str, unit: str
+) -> None:
+    decision = classifier.classify(text)
+    assert (decision.kind, decision.category, decision.unit) == (kind, category, unit), (
+        classifier.explain(text)
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tôi khiếu nại việc xã cấp sổ đỏ cho nhà bên cạnh chồng lên đất nhà tôi",
+        "Tôi khiếu nại quyết định xử phạt vì đốt rơm rạ gây ô nhiễm",
+        "Tôi khiếu nại việc xã loại gia đình tôi khỏi danh sách hộ nghèo",
+        "Tôi tố cáo trưởng công an xã bảo kê cho sòng bạc",
+        "Tôi tố cáo hiệu trưởng trường mầm non ăn bớt tiền ăn của các cháu",
+        "to cao can bo thu y nhan tien ma khong tiem phong cho dan lon",
+    ],
+)
+def test_complaints_and_denunciations_go_to_the_complaint_unit(
+    classifier: RoutingClassifier, text: str
+) -> None:
+    decision = classifier.classify(text)
+    assert decision.kind in (KN, TC)
+    assert decision.unit == "van_phong"
+    # The category still names the field, for reports.
+    assert decision.category not in ("khac", "can_bo_cong_chuc")
+
+
+def test_complaint_unit_is_configurable() -> None:
+    routed = RoutingClassifier(
+        KeywordTable.load([default_keyword_path()]), CATEGORY_UNITS, complaint_unit="tiep_dan"
+    )
+    assert routed.classify("Tôi tố cáo chủ tịch xã nhận hối lộ").unit == "tiep_dan"
+    assert routed.classify("Bãi rác bốc mùi hôi thối").unit == "kinh_te"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cán bộ xã nhận hối lộ của công ty xây dựng",
+        "Kế toán xã làm giả chứng từ để rút tiền ngân sách",
+        "Chủ tịch xã bao che cho em trai xây nhà trái phép",
+    ],
+)
+def test_wrongdoing_by_officials_is_a_denunciation(
+    classifier: RoutingClassifier, text: str
+) -> None:
+    assert classifier.classify(text).kind == TC
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Receiving support money is not taking money.
+        "Bố tôi là thương binh, tiền trợ cấp tháng này chưa nhận được",
+        "Ông tôi mất 2 tháng mà chưa được nhận tiền mai táng phí",
+        # Suggestions addressed to the commune are not complaints.
+        "Đề nghị xã xem xét hỗ trợ xây nhà cho gia đình anh Sáu",
+        "Thôn Đông có nhiều trẻ em",
+    ],
+)
+def test_plain_feedback_stays_feedback(classifier: RoutingClassifier, text: str) -> None:
+    assert classifier.classify(text).kind == PAKN
+
+
+# --------------------------------------------------------------------------- diacritics
+
+
+def test_typed_diacritics_must_agree(classifier: RoutingClassifier) -> None:
+    # "đắt" (expensive) is not "đất" (land); "ga" is not "gà"; "hỏi" is not "hôi".
+    assert classifier.classify("Rau ở chợ bán giá đắt quá").category != "dat_dai"
+    assert classifier.classify("Hố ga đầu ngõ").category != "nong_nghiep"
+    assert classifier.classify("xin hoi").category != "moi_truong"
+    # Old and new tone placement agree.
+    assert classifier.classify("Đề nghị hoà giải giúp").category == "khac"
+    assert classifier.classify("Đề nghị hòa giải giúp").category == "khac"
+
+
+def test_syllable_shape() -> None:
+    assert is_syllable("nghieng") and is_syllable("khuyen") and is_syllable("quyet")
+    assert not is_syllable("nhiemm") and not is_syllable("onhiem") and not is_syllable("trrom")
+
+
+# --------------------------------------------------------------------------- low confidence
+
+
+@pytest.mark.parametrize("text", ["", "   ", "???", "asdkjh qwe", "xin chào", "cho em hỏi cái"])
+def test_no_evidence_gives_fallback_and_low_confidence(
+    classifier: RoutingClassifier, text: str
+) -> None:
+    decision = classifier.classify(text)
+    assert decision.category == "khac"
+    assert decision.unit == "van_phong"
+    assert decision.kind == PAKN
+    assert decision.confidence < MIN_CONFIDENCE
+    assert not classifier.is_confident(decision, MIN_CONFIDENCE)
+
+
+def test_confidence_reflects_evidence(classifier: RoutingClassifier) -> None:
+    strong = classifier.classify("Bãi rác đầu thôn bốc mùi hôi thối, không ai thu gom rác")
+    weak = classifier.classify("đường")
+    mixed = classifier.classify("rác và trộm")
+    assert classifier.is_confident(strong, MIN_CONFIDENCE)
+    assert not classifier.is_confident(weak, MIN_CONFIDENCE)
+    assert not classifier.is_confident(mixed, MIN_CONFIDENCE)
+    for decision in (strong, weak, mixed):
+        assert 0.0 <= decision.confidence <= 1.0
+        assert decision.confidence == pytest.approx(
+            decision.kind_confidence * decision.category_confidence
+        )
+    assert strong.confidence > weak.confidence
+
+
+def test_is_confident_checks_its_threshold(classifier: RoutingClassifier) -> None:
+    with pytest.raises(ValueError, match="min_confidence"):
+        classifier.is_confident(classifier.classify("rác"), 1.5)
+
+
+# --------------------------------------------------------------------------- JSON output
+
+
+def test_as_json_dict_format() -> None:
+    decision = RoutingDecision(
+        kind=PAKN,
+        category="moi_truong",
+        unit="kinh_te",
+        confidence=0.81666,
+        kind_confidence=0.9,
+        category_confidence=0.9074,
+    )
+    assert decision.as_json_dict() == {
+        "kind": PAKN,
+        "category": "moi_truong",
+        "unit": "kinh_te",
+        "confidence": 0.82,
+    }
+    assert list(decision.as_json_dict()) == ["kind", "category", "unit", "confidence"]
+
+
+def test_as_json_dict_of_a_real_decision(classifier: RoutingClassifier) -> None:
+    data = classifier.classify("Bãi rác bốc mùi hôi thối").as_json_dict()
+    assert set(data) == {"kind", "category", "unit", "confidence"}
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+    confidence = data["confidence"]
+    assert isinstance(confidence, float)
+    assert round(confidence, 2) == confidence
+
+
+# --------------------------------------------------------------------------- commune files
+
+
+def test_commune_file_extends_the_keywords(tmp_path: Path) -> None:
+    text = "Có người hút trộm cát ở bãi Soi"
+    before = build_classifier(CATEGORY_UNITS).classify(text)
+    assert before.category != "moi_truong"
+    commune = write_toml(
+        tmp_path / "ha_bac.toml",
+        '[categories.moi_truong]\nstrong = ["bãi Soi", "hút trộm cát"]\n',
+    )
+    after = build_classifier(CATEGORY_UNITS, [commune]).classify(text)
+    assert (after.category, after.unit) == ("moi_truong", "kinh_te")
+
+
+def test_commune_file_adds_kind_cues_abbreviations_and_weights(tmp_path: Path) -> None:
+    commune = write_toml(
+        tmp_path / "ha_bac.toml",
+        """
+[abbreviations]
+"tdpc" = "tổ dân phố Chợ"
+
+[kinds.to_cao]
+strong = ["ăn hoa hồng"]
+
+[categories.dan_chu_co_so]
+strong = ["tổ dân phố Chợ"]
+
+[categories.moi_truong]
+weights = { "rác" = 0 }
+""",
+    )
+    classifier = build_classifier(CATEGORY_UNITS, [commune])
+    assert classifier.classify("Trưởng thôn ăn hoa hồng khi mua vật tư").kind == TC
+    assert classifier.classify("họp dân ở tdpc").category == "dan_chu_co_so"
+    # Weight 0 switches the default phrase off.
+    assert classifier.classify("rác").category == "khac"
+
+
+def test_commune_category_needs_config_and_keywords(tmp_path: Path) -> None:
+    commune = write_toml(tmp_path / "cho.toml", '[categories.cho]\nstrong = ["ban quản lý chợ"]\n')
+    units = {**CATEGORY_UNITS, "cho": "kinh_te"}
+    decision = build_classifier(units, [commune]).classify("Ban quản lý chợ thu phí cao")
+    assert (decision.category, decision.unit) == ("cho", "kinh_te")
+
+
+def test_unknown_category_in_a_commune_file_is_a_config_error(tmp_path: Path) -> None:
+    commune = write_toml(tmp_path / "bad.toml", '[categories.cho_dem]\nphrases = ["chợ đêm"]\n')
+    table = KeywordTable.load([default_keyword_path(), commune])
+    with pytest.raises(ConfigError) as caught:
+        RoutingClassifier(table, CATEGORY_UNITS)
+    assert "categories.cho_dem" in caught.value.key
+    assert str(commune) in str(caught.value)
+    with pytest.raises(ConfigError, match=r"categories\.cho_dem"):
+        KeywordTable.load([default_keyword_path(), commune], categories=list(CATEGORY_UNITS))
+
+
+def test_a_category_dropped_by_the_commune_is_skipped_in_the_default_file() -> None:
+    units = {key: value for key, value in CATEGORY_UNITS.items() if key != "quan_su"}
+    decision = build_classifier(units).classify("Con tôi có được tạm hoãn nghĩa vụ quân sự không")
+    assert decision.category in units
+
+
+@pytest.mark.parametrize(
+    ("content", "key"),
+    [
+        ('[kinds.kien_nghi]\nphrases = ["x"]\n', "kinds.kien_nghi"),
+        ('[categories.moi_truong]\nphrases = "rác"\n', "categories.moi_truong.phrases"),
+        ('[categories.moi_truong]\nweights = { "rác" = -1 }\n', "categories.moi_truong.weights"),
+        ('[categories.moi_truong]\nweights = { "rác" = true }\n', "categories.moi_truong.weights"),
+        ('[categories.moi_truong]\nstrongest = ["rác"]\n', "categories.moi_truong.strongest"),
+        ('[categories.moi_truong]\nphrases = ["quyết định * "]\n', "categories.moi_truong.phrases"),
+        ('[categories.moi_truong]\nphrases = [""]\n', "categories.moi_truong.phrases"),
+        ('[synonyms]\nx = "y"\n', "synonyms"),
+        ('[abbreviations]\n"a b" = "c"\n', "abbreviations.a b"),
+        ("[lexicon]\ncommon = 3\n", "lexicon.common"),
+    ],
+)
+def test_bad_keyword_files_are_config_errors(tmp_path: Path, content: str, key: str) -> None:
+    path = write_toml(tmp_path / "bad.toml", content)
+    with pytest.raises(ConfigError) as caught:
+        KeywordTable.load([default_keyword_path(), path])
+    assert caught.value.key == f"{path}:{key}"
+
+
+def test_unreadable_keyword_files_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        KeywordTable.load([tmp_path / "missing.toml"])
+    broken = write_toml(tmp_path / "broken.toml", "[categories\n")
+    with pytest.raises(ConfigError, match="cannot read"):
+        KeywordTable.load([broken])
+
+
+def test_fallback_category_must_be_configured() -> None:
+    table = KeywordTable.load([default_keyword_path()])
+    units = {key: value for key, value in CATEGORY_UNITS.items() if key != "khac"}
+    with pytest.raises(ConfigError, match="fallback"):
+        RoutingClassifier(table, units)
+    assert RoutingClassifier(table, units, fallback_category="can_bo_cong_chuc").classify(
+        "???"
+    ).category == ("can_bo_cong_chuc")
+
+
+def test_explain_names_the_phrases(classifier: RoutingClassifier) -> None:
+    explained = classifier.explain("Tôi tố cáo cán bộ nhận hối lộ")
+    assert ("tố cáo", "kind", TC, 3.0) in explained
+    assert any(label == "can_bo_cong_chuc" for _, space, label, _ in explained)
+
+
+# --------------------------------------------------------------------------- development set
+
+
+def load_dev_set() -> list[dict[str, str]]:
+    with DEV_SET.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def test_dev_set_is_well_formed() -> None:
+    rows = load_dev_set()
+    assert len(rows) >= 120
+    for row in rows:
+        assert set(row) == {"text", "kind", "category", "unit"}
+        assert row["category"] in CATEGORY_UNITS
+        expected_unit = "van_phong" if row["kind"] != PAKN else CATEGORY_UNITS[row["category"]]
+        assert row["unit"] == expected_unit, row
+
+
+def test_dev_set_accuracy(classifier: RoutingClassifier) -> None:
+    rows = load_dev_set()
+    decisions = [classifier.classify(row["text"]) for row in rows]
+    units = sum(d.unit == row["unit"] for d, row in zip(decisions, rows, strict=True))
+    categories = sum(d.category == row["category"] for d, row in zip(decisions, rows, strict=True))
+    kinds = sum(d.kind == row["kind"] for d, row in zip(decisions, rows, strict=True))
+    # The dev set is the tuning set: these guard regressions, not generalisation.
+    assert units / len(rows) >= 0.95
+    assert categories / len(rows) >= 0.90
+    assert kinds / len(rows) >= 0.95
+
+
+def test_classify_is_fast(classifier: RoutingClassifier) -> None:
+    text = (
+        "Kính gửi UBND xã, đường liên thôn Trung Tâm đi thôn Hạ xuống cấp nghiêm trọng, ổ gà "
+        "chi chít, mưa xuống là ngập, xe máy đi qua rất dễ ngã, đề nghị xã sớm sửa chữa ạ"
+    )
+    unaccented = "duong lien thon xuong cap nghiem trong, o ga chi chit, mua xuong la ngap nuoc"
+    for sample in (text, unaccented):
+        classifier.classify(sample)
+    rounds = 200
+    started = time.perf_counter()
+    for _ in range(rounds):
+        classifier.classify(text)
+        classifier.classify(unaccented)
+    per_call = (time.perf_counter() - started) / (2 * rounds)
+    assert per_call < 0.001
