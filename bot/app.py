@@ -7,16 +7,20 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.base import ChannelBinding, Downloader
 from bot.channels.console import ConsoleSender, read_photo
 from bot.channels.telegram import TelegramChannel, TelegramSender, build_application
+from bot.channels.zalo import PhotoDownloader, ZaloChannel, ZaloSender
+from bot.channels.zalo_client import ZaloBotClient
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig
 from bot.dispatcher import OutboxDispatcher
+from bot.links import LinkSigner, load_secret
 from bot.messages import IncomingMessage
 from bot.processing import Processor
 from bot.rules.deadlines import DeadlineCalculator
@@ -27,6 +31,10 @@ from handlers.router import Router
 from storage.attachments import AttachmentStore
 from storage.cases import CaseService
 from storage.db import Database
+from storage.reminders import ReminderSweep, SweepResult, housekeeping
+
+if TYPE_CHECKING:
+    from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +51,39 @@ class Runtime:
     dispatcher: OutboxDispatcher
     channels: dict[str, ChannelBinding] = field(default_factory=dict)
     scheduler: AsyncIOScheduler | None = None
+    # Webhooks, /healthz and file links (bot/web.py); None when polling only.
+    web: WebServer | None = None
+    links: LinkSigner | None = None
+    # When the reminder/escalation sweep last ran, for /healthz.
+    last_sweep: datetime | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _reminders: ReminderSweep | None = None
+
+    @property
+    def reminders(self) -> ReminderSweep:
+        if self._reminders is None:
+            self._reminders = ReminderSweep(self.services.cases)
+        return self._reminders
+
+    async def run_sweep(self) -> SweepResult:
+        """Reminders, escalation and closing unrated cases; queued messages go out at once."""
+        result = await self.db.run(self.reminders.run, self.clock.now())
+        self.last_sweep = self.clock.now()
+        if result.queued or result.closed_unrated:
+            self.dispatcher.kick()
+        return result
+
+    async def run_housekeeping(self) -> None:
+        await self.db.run(housekeeping, self.clock.now())
 
     @property
     def telegram(self) -> TelegramChannel | None:
         binding = self.channels.get("telegram")
+        return binding.adapter if binding else None  # type: ignore[return-value]
+
+    @property
+    def zalo(self) -> ZaloChannel | None:
+        binding = self.channels.get("zalo")
         return binding.adapter if binding else None  # type: ignore[return-value]
 
     @property
@@ -60,16 +96,32 @@ class Runtime:
             if binding.start is not None:
                 await binding.start()
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
+        if self.web is not None:
+            await self.web.start()
         if scheduler:
             self.scheduler = AsyncIOScheduler(timezone=self.config.commune.timezone)
             self.scheduler.add_job(
                 self.dispatcher.kick, "interval", seconds=2, id="outbox-tick", coalesce=True
+            )
+            self.scheduler.add_job(
+                self.run_sweep,
+                "interval",
+                minutes=1,
+                id="reminder-sweep",
+                coalesce=True,
+                max_instances=1,
+                next_run_time=datetime.now(self.config.commune.timezone),
+            )
+            self.scheduler.add_job(
+                self.run_housekeeping, "cron", hour=3, id="housekeeping", coalesce=True
             )
             self.scheduler.start()
 
     async def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.web is not None:
+            await self.web.stop()
         for binding in self.channels.values():
             if binding.stop is not None:
                 await binding.stop()
@@ -104,6 +156,7 @@ def telegram_binding(
     *,
     rate_limited: bool,
     per_chat_interval: float,
+    overall_per_second: float,
     polling: bool = True,
 ) -> ChannelBinding:
     application = build_application(
@@ -119,11 +172,77 @@ def telegram_binding(
 
     return ChannelBinding(
         name="telegram",
-        sender=TelegramSender(application.bot, per_chat_interval=per_chat_interval),
+        sender=TelegramSender(
+            application.bot,
+            per_chat_interval=per_chat_interval,
+            overall_per_second=overall_per_second,
+        ),
         download=channel.download,
         start=start,
         stop=channel.stop,
         adapter=channel,
+    )
+
+
+def zalo_binding(
+    config: AppConfig,
+    token: str,
+    process: Any,
+    *,
+    per_chat_interval: float,
+    links: LinkSigner | None = None,
+    polling: bool = True,
+    overall_per_second: float | None = None,
+    backoff_base: float = 0.5,
+) -> ChannelBinding:
+    """The Zalo channel: a poller (or webhook receiver), the photo downloader and the
+    sender. Polling and sending use separate HTTP clients, so a long poll never holds a
+    connection a send is waiting for."""
+    poll_client = ZaloBotClient(token, base_url=config.zalo.base_url)
+    send_client = ZaloBotClient(token, base_url=config.zalo.base_url)
+    channel = ZaloChannel(
+        poll_client,
+        process,
+        downloader=PhotoDownloader(config.limits.max_photo_bytes),
+        poll_timeout=config.zalo.poll_timeout,
+        backoff_base=backoff_base,
+    )
+    sender = ZaloSender(
+        send_client,
+        links=links,
+        data_dir=config.storage.data_dir,
+        per_chat_interval=per_chat_interval,
+        overall_per_second=(
+            overall_per_second
+            if overall_per_second is not None
+            else config.outbox.overall_per_second
+        ),
+    )
+
+    async def start() -> None:
+        await channel.start(polling=polling)
+
+    async def stop() -> None:
+        await channel.stop()
+        await send_client.close()
+
+    return ChannelBinding(
+        name="zalo",
+        sender=sender,
+        download=channel.download,
+        start=start,
+        stop=stop,
+        adapter=channel,
+    )
+
+
+def link_signer(config: AppConfig, clock: Clock) -> LinkSigner:
+    """Signs the expiring file links; ``base_url`` is ``web.public_base_url``."""
+    return LinkSigner(
+        load_secret(config.storage.data_dir, config.secrets.link_secret),
+        clock,
+        base_url=config.web.public_base_url,
+        lifetime=timedelta(hours=config.web.attachment_link_hours),
     )
 
 
@@ -140,6 +259,10 @@ def build_runtime(
     poll_interval: float = 5.0,
     backoff_base: float = 2.0,
     extra_channels: Sequence[ChannelBinding] = (),
+    zalo_token: str | None = None,
+    zalo_polling: bool = True,
+    zalo_overall_per_second: float | None = None,
+    serve_web: bool = False,
 ) -> Runtime:
     clock = clock or SystemClock()
     db = db or Database(config.storage.database_url)
@@ -169,7 +292,26 @@ def build_runtime(
                 process,
                 rate_limited=telegram_rate_limited,
                 per_chat_interval=interval,
+                overall_per_second=config.outbox.overall_per_second if telegram_rate_limited else 0,
                 polling=telegram_polling,
+            )
+        )
+    links = link_signer(config, clock) if (serve_web or config.web.public_base_url) else None
+    if zalo_token:
+        bindings.append(
+            zalo_binding(
+                config,
+                zalo_token,
+                process,
+                per_chat_interval=(
+                    per_chat_interval
+                    if per_chat_interval is not None
+                    else 1.0 / config.outbox.per_chat_per_second
+                ),
+                links=links,
+                polling=zalo_polling,
+                overall_per_second=zalo_overall_per_second,
+                backoff_base=min(0.5, backoff_base),
             )
         )
     dispatcher = OutboxDispatcher(
@@ -188,7 +330,7 @@ def build_runtime(
         db, services, router, store, clock, downloaders=downloaders, on_committed=dispatcher.kick
     )
     processors.append(processor)
-    return Runtime(
+    runtime = Runtime(
         config=config,
         clock=clock,
         db=db,
@@ -198,4 +340,10 @@ def build_runtime(
         processor=processor,
         dispatcher=dispatcher,
         channels={binding.name: binding for binding in bindings},
+        links=links,
     )
+    if serve_web:
+        from bot.web import build_web_server
+
+        runtime.web = build_web_server(runtime)
+    return runtime

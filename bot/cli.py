@@ -89,13 +89,25 @@ def chat_command(args: argparse.Namespace, config: AppConfig) -> int:
 async def _serve(config: AppConfig) -> None:
     from bot.app import build_runtime
 
-    runtime = build_runtime(config, telegram_token=config.secrets.telegram_token)
+    # With a public URL both channels receive webhooks on the bot's web server
+    # (register them with `pakn webhook set`); without one they use long polling.
+    webhooks = bool(config.web.public_base_url)
+    runtime = build_runtime(
+        config,
+        telegram_token=config.secrets.telegram_token,
+        telegram_polling=not webhooks,
+        zalo_token=config.secrets.zalo_token,
+        zalo_polling=not webhooks,
+        serve_web=webhooks,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await runtime.start()
-    log.info("pakn-bot running for %s (Telegram long polling)", config.commune.name)
+    channels = ", ".join(name for name in ("telegram", "zalo") if name in runtime.channels)
+    mode = f"webhooks at {config.web.public_base_url}" if webhooks else "long polling"
+    log.info("pakn-bot running for %s (%s; %s)", config.commune.name, channels, mode)
     try:
         await stop.wait()
     finally:
@@ -103,11 +115,17 @@ async def _serve(config: AppConfig) -> None:
         runtime.db.close()
 
 
-@command("run", "run the bot: Telegram when PAKN_TELEGRAM_TOKEN is set, else the console")
+@command(
+    "run",
+    "run the bot: Telegram/Zalo when PAKN_TELEGRAM_TOKEN/PAKN_ZALO_TOKEN is set, else the console",
+)
 def run_command(args: argparse.Namespace, config: AppConfig) -> int:
     _prepare_database(config)
-    if not config.secrets.telegram_token:
-        print("PAKN_TELEGRAM_TOKEN is not set: starting the console channel.", file=sys.stderr)
+    if not config.secrets.telegram_token and not config.secrets.zalo_token:
+        print(
+            "Neither PAKN_TELEGRAM_TOKEN nor PAKN_ZALO_TOKEN is set: starting the console channel.",
+            file=sys.stderr,
+        )
         asyncio.run(_run_console(config, "citizen", None))
         return 0
     asyncio.run(_serve(config))
@@ -232,6 +250,21 @@ def outbox_command(args: argparse.Namespace, config: AppConfig) -> int:
             f"next={next_at:%Y-%m-%d %H:%M} {error or ''}"
         )
     return 0
+
+
+def _webhook_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("set", "delete", "info"))
+
+
+@command(
+    "webhook",
+    "register (set), remove (delete) or show (info) the Telegram and Zalo webhooks",
+    _webhook_arguments,
+)
+def webhook_command(args: argparse.Namespace, config: AppConfig) -> int:
+    from bot.webhooks import run_webhook_command
+
+    return asyncio.run(run_webhook_command(config, args.action))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -154,6 +154,9 @@ class Secrets:
     telegram_webhook_secret: str | None
     zalo_token: str | None
     zalo_webhook_secret: str | None
+    # Signs the expiring links to stored files (bot/links.py); a random one kept in the
+    # data directory is used when unset.
+    link_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -513,6 +516,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         telegram_webhook_secret=env.get("PAKN_TELEGRAM_WEBHOOK_SECRET") or None,
         zalo_token=env.get("PAKN_ZALO_TOKEN") or None,
         zalo_webhook_secret=env.get("PAKN_ZALO_WEBHOOK_SECRET") or None,
+        link_secret=env.get("PAKN_LINK_SECRET") or None,
     )
     return AppConfig(
         path=config_path,

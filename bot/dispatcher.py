@@ -68,9 +68,10 @@ class OutboundFile:
 
 
 class ChannelSender(Protocol):
+    """Sends one outbox message on one channel. Pacing (rate limits of the platform) is the
+    sender's business; the dispatcher only keeps the order per chat."""
+
     channel: str
-    # Minimum seconds between two messages to the same chat; 0 for none.
-    per_chat_interval: float
     # Chats this process may send to on this channel; None for all (the console prints only
     # its own user's messages).
     only_chats: Sequence[str] | None
@@ -146,7 +147,6 @@ class OutboxDispatcher:
         self._wake = asyncio.Event()
         self._queues: dict[tuple[str, str], deque[ClaimedMessage]] = {}
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
-        self._last_sent: dict[tuple[str, str], float] = {}
         self._paused_until: dict[str, float] = {}
         self._sent: list[int] = []
         self._pump_lock = asyncio.Lock()
@@ -239,23 +239,18 @@ class OutboxDispatcher:
             while queue:
                 message = queue.popleft()
                 sender = self.senders[message.channel]
-                await self._wait_turn(key, sender)
+                await self._wait_while_paused(sender.channel)
                 await self._deliver(sender, message)
-                self._last_sent[key] = time.monotonic()
         finally:
             self._queues.pop(key, None)
             self._workers.pop(key, None)
             if self._sent:
                 await self._write_sent()
 
-    async def _wait_turn(self, key: tuple[str, str], sender: ChannelSender) -> None:
-        paused = self._paused_until.get(sender.channel, 0.0) - time.monotonic()
+    async def _wait_while_paused(self, channel: str) -> None:
+        paused = self._paused_until.get(channel, 0.0) - time.monotonic()
         if paused > 0:
             await asyncio.sleep(paused)
-        if sender.per_chat_interval > 0 and key in self._last_sent:
-            wait = self._last_sent[key] + sender.per_chat_interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
 
     async def _deliver(self, sender: ChannelSender, claimed: ClaimedMessage) -> None:
         try:

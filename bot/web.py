@@ -50,6 +50,7 @@ from storage.db import Database
 from storage.models import Attachment, OutboxMessage
 
 if TYPE_CHECKING:
+    from bot.app import Runtime
     from bot.channels.telegram import TelegramChannel
     from bot.channels.zalo import ZaloChannel
 
@@ -338,3 +339,21 @@ class WebServer:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
+
+
+def build_web_server(runtime: Runtime) -> WebServer:
+    """The web server of a runtime: its channels' webhooks, /healthz and file links."""
+    config = runtime.config
+    ctx = WebContext(
+        db=runtime.db,
+        store=runtime.store,
+        data_dir=config.storage.data_dir,
+        max_body_bytes=config.web.max_body_bytes,
+        links=runtime.links,
+        telegram=runtime.telegram,
+        telegram_secret=config.secrets.telegram_webhook_secret,
+        zalo=runtime.zalo,
+        zalo_secret=config.secrets.zalo_webhook_secret,
+        last_sweep=lambda: runtime.last_sweep,
+    )
+    return WebServer(create_app(ctx), host=config.web.listen_host, port=config.web.listen_port)

@@ -283,6 +283,8 @@ _STRANGER_FACTOR = 0.9
 # sibling topics ("what is made public" / "how" / "how soon"), so they get a floor weight.
 _MARKER_WEIGHT = 1.5
 _OTHER_SUBJECT_FACTOR = 0.8
+# Credit of a query word found in a topic's answer but in none of its questions.
+_ANSWER_CREDIT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +420,8 @@ class FaqMatcher:
         bigram_idf: dict[tuple[str, str], float],
         bound: dict[str, tuple[str, str]],
         answer_words: frozenset[str],
+        topic_answer_tokens: list[frozenset[str]],
+        topic_answer_bigrams: list[frozenset[tuple[str, str]]],
         unknown_weight: float,
         answer_threshold: float,
         answer_margin: float,
@@ -436,6 +440,8 @@ class FaqMatcher:
         self._bigram_idf = bigram_idf
         self._bound = bound
         self._answer_words = answer_words
+        self._topic_answer_tokens = topic_answer_tokens
+        self._topic_answer_bigrams = topic_answer_bigrams
         self._unknown_weight = unknown_weight
         self._vocabulary = sorted(idf)
         postings: dict[str, list[int]] = {}
@@ -496,6 +502,7 @@ class FaqMatcher:
             if word.startswith("q_"):
                 idf[word] = max(idf[word], _MARKER_WEIGHT)
         bigram_idf = {pair: idf_of(df) for pair, df in bigram_df.items()}
+        answer_texts = [content_tokens(topic.answer) for topic in corpus.topics.values()]
         variants: list[_Variant] = []
         for topic_index, words in texts:
             unique = frozenset(words)
@@ -514,9 +521,9 @@ class FaqMatcher:
             idf=idf,
             bigram_idf=bigram_idf,
             bound=_bound_tokens(words for _, words in texts),
-            answer_words=frozenset(
-                word for topic in corpus.topics.values() for word in content_tokens(topic.answer)
-            ),
+            answer_words=frozenset(word for words in answer_texts for word in words),
+            topic_answer_tokens=[frozenset(words) for words in answer_texts],
+            topic_answer_bigrams=[frozenset(_bigrams(words)) for words in answer_texts],
             unknown_weight=idf_of(1.0),
             answer_threshold=answer_threshold,
             answer_margin=answer_margin,
@@ -590,19 +597,32 @@ class FaqMatcher:
         return all(pair in pairs for pair in itertools.pairwise(phrase))
 
     def _topic_coverage(self, query: _Query, topic_index: int) -> tuple[float, float]:
-        """Shares of the query's weight (words, bigrams) found in any variant of the topic."""
+        """Shares of the query's weight (words, bigrams) found in the topic's variants.
+
+        Words and bigrams found only in the topic's answer count for ``_ANSWER_CREDIT``.
+        """
         tokens = self._topic_tokens[topic_index]
+        answer_tokens = self._topic_answer_tokens[topic_index]
         matched = 0.0
         for weight, expansions in query.words:
             best = 0.0
             for token, credit in expansions:
-                if credit > best and token in tokens:
-                    best = credit
+                if token in tokens:
+                    best = max(best, credit)
+                elif token in answer_tokens:
+                    best = max(best, credit * _ANSWER_CREDIT)
             matched += weight * best
         recall = matched / query.weight if query.weight > 0.0 else 0.0
         if query.bigram_weight > 0.0:
             pairs = self._topic_bigrams[topic_index]
-            bigram = sum(w for pair, w in query.bigrams if pair in pairs) / query.bigram_weight
+            answer_pairs = self._topic_answer_bigrams[topic_index]
+            found = 0.0
+            for pair, weight in query.bigrams:
+                if pair in pairs:
+                    found += weight
+                elif pair in answer_pairs:
+                    found += weight * _ANSWER_CREDIT
+            bigram = found / query.bigram_weight
         else:
             bigram = recall
         return recall, bigram

@@ -733,8 +733,8 @@ def unopened_escalation(code: str, unit_name: str, created: str) -> str:
     )
 
 
-def leader_digest(count: int, lines: list[str], more: int) -> str:
-    text = f"📋 Tổng hợp hồ sơ quá hạn từ 3 ngày làm việc trở lên: {count} hồ sơ\n"
+def leader_digest(count: int, lines: list[str], more: int, threshold: int) -> str:
+    text = f"📋 Tổng hợp hồ sơ quá hạn từ {threshold} ngày làm việc trở lên: {count} hồ sơ\n"
     text += "\n".join(f"• {line}" for line in lines)
     if more:
         text += f"\n… và {more} hồ sơ khác."

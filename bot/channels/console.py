@@ -44,7 +44,6 @@ class ConsoleSender:
     when ``user_id`` is None (tests keep a transcript per chat)."""
 
     channel = Channel.CONSOLE.value
-    per_chat_interval = 0.0
 
     def __init__(self, user_id: str | None, output: TextIO | None = None) -> None:
         self.only_chats: Sequence[str] | None = (user_id,) if user_id is not None else None

@@ -18,6 +18,7 @@ import os
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 # Ask PTB for RetryAfter.retry_after as a timedelta (the float form is deprecated).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -41,6 +42,7 @@ from telegram.error import (  # noqa: E402
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder  # noqa: E402
 
+from bot.channels.pacing import SendPacer  # noqa: E402
 from bot.dispatcher import OutboundFile, Rejected, RetryLater, Unreachable  # noqa: E402
 from bot.messages import (  # noqa: E402
     AttachmentKind,
@@ -180,7 +182,9 @@ def build_application(
         .connection_pool_size(64)
     )
     if rate_limited:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        # Group chats' 20 messages/minute; the overall and per-chat pace of private chats is
+        # kept by TelegramSender's pacer, which is strict where AIORateLimiter allows bursts.
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=0))
     return builder.build()
 
 
@@ -188,9 +192,13 @@ class TelegramSender:
     channel = Channel.TELEGRAM.value
     only_chats: Sequence[str] | None = None
 
-    def __init__(self, bot: Bot, *, per_chat_interval: float = 1.0) -> None:
+    def __init__(
+        self, bot: Bot, *, per_chat_interval: float = 1.0, overall_per_second: float = 30.0
+    ) -> None:
         self.bot = bot
-        self.per_chat_interval = per_chat_interval
+        self.pacer = SendPacer(
+            per_chat_interval=per_chat_interval, overall_per_second=overall_per_second
+        )
 
     async def send(
         self, chat_id: str, message: OutgoingMessage, files: Sequence[OutboundFile]
@@ -214,18 +222,25 @@ class TelegramSender:
         except TelegramError as exc:
             raise RetryLater(f"{type(exc).__name__}: {exc.message}") from exc
 
-    async def _send(self, chat_id: int, message: OutgoingMessage, files: Sequence[OutboundFile]) -> None:
+    async def _send(
+        self, chat_id: int, message: OutgoingMessage, files: Sequence[OutboundFile]
+    ) -> None:
+        # Photos first, the text with its buttons last, so the buttons stay at the bottom.
         for file in files:
-            await self.bot.send_photo(chat_id, photo=await asyncio.to_thread(file.path.read_bytes))
+            data = await asyncio.to_thread(file.path.read_bytes)
+            await self.pacer.wait(chat_id)
+            await self.bot.send_photo(chat_id, photo=data, filename=file.path.name)
         if message.document_path:
-            with open(message.document_path, "rb") as handle:
-                await self.bot.send_document(
-                    chat_id, document=handle, filename=message.document_name
-                )
+            data = await asyncio.to_thread(Path(message.document_path).read_bytes)
+            await self.pacer.wait(chat_id)
+            await self.bot.send_document(chat_id, document=data, filename=message.document_name)
+        if not message.text.strip():
+            return
         parts = split_text(message.text)
         markup = keyboard(message.options)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
+            await self.pacer.wait(chat_id)
             await self.bot.send_message(chat_id, part, reply_markup=markup if last else None)
 
 

@@ -88,6 +88,10 @@ _SPACE_BLOCKER = "blocker"
 _TOP_LEVEL_KEYS = ("abbreviations", "blockers", "categories", "kinds", "lexicon")
 
 _WORD_RE = re.compile(r"[^\W_]+")
+# Words, or the punctuation that ends a clause: contiguous phrases never span a clause.
+_WORD_OR_BREAK_RE = re.compile(r"([^\W_]+)|[,.;:!?…()\[\]\n\r\"“”]+")
+# Token standing for a clause break in a text.
+_BREAK = "|"
 _TONE_MARKS: Mapping[str, str] = {
     "\u0300": "f",  # huyền
     "\u0301": "s",  # sắc
@@ -133,13 +137,13 @@ def default_keyword_path() -> Path:
 def _accent_key(word: str) -> AccentKey | None:
     """Vowel marks and tone of ``word`` (lower case), or None when it carries no mark.
 
-    The tone is kept apart so that old and new tone placement (``hoà``/``hòa``) agree; a
-    missing stroke on ``đ`` is not counted as a difference.
+    The tone is kept apart so that old and new tone placement (``hoà``/``hòa``) agree. ``đ``
+    counts as a mark: whoever types diacritics types it (``diện`` is not ``điện``).
     """
-    decomposed = unicodedata.normalize("NFD", word.replace("đ", "d"))
+    decomposed = unicodedata.normalize("NFD", word)
     tone = ""
     kept: list[str] = []
-    marked = False
+    marked = "đ" in word
     for char in decomposed:
         mark = _TONE_MARKS.get(char)
         if mark is not None:
@@ -174,6 +178,18 @@ def _split_words(text: str) -> list[tuple[str, AccentKey | None]]:
     return result
 
 
+def _split_clauses(text: str) -> list[tuple[str, AccentKey | None]]:
+    """Like :func:`_split_words`, with a ``_BREAK`` token where a clause ends."""
+    result: list[tuple[str, AccentKey | None]] = []
+    for match in _WORD_OR_BREAK_RE.finditer(textnorm.nfc(text).lower()):
+        word = match.group(1)
+        if word is not None:
+            result.extend(_word_tokens(word))
+        elif result and result[-1][0] != _BREAK:
+            result.append((_BREAK, None))
+    return result
+
+
 def _accents_agree(
     text: AccentKey | None, phrase: AccentKey | None, *, strict: bool, exact: bool
 ) -> bool:
@@ -198,7 +214,7 @@ def _accents_agree(
     phrase_vowels, phrase_tone = phrase
     if text_tone != phrase_tone and text_tone:
         return False
-    return text_vowels.isascii() or text_vowels == phrase_vowels
+    return text_vowels.replace("đ", "d").isascii() or text_vowels == phrase_vowels
 
 
 # Folded Vietnamese syllable: initial consonant, vowel group, final consonant. Words that do
@@ -524,8 +540,9 @@ class RoutingClassifier:
             )
 
     def _tokens(self, text: str) -> list[_Token]:
+        """Tokens of a citizen's text: folded words, expanded abbreviations, clause breaks."""
         result: list[_Token] = []
-        for word, accent in _split_words(text):
+        for word, accent in _split_clauses(text):
             expansion = self._abbreviations.get(word) if accent is None else None
             if expansion is None:
                 result.append((word, accent))
@@ -601,7 +618,7 @@ class RoutingClassifier:
         tokens = self._tokens(text)
         words = [word for word, _ in tokens]
         accents = [accent for _, accent in tokens]
-        letters = [accent for word, accent in tokens if not word.isdigit()]
+        letters = [accent for word, accent in tokens if word.isalpha()]
         marked = sum(1 for accent in letters if accent is not None)
         strict = bool(letters) and marked / len(letters) >= ACCENTED_TEXT_RATIO
         hits = self._exact_hits(words, accents, strict)
@@ -679,7 +696,10 @@ class RoutingClassifier:
                     if (start, size) in seen:
                         continue
                     seen.add((start, size))
-                    query = " ".join(words[start : start + size])
+                    window = words[start : start + size]
+                    if _BREAK in window:
+                        continue
+                    query = " ".join(window)
                     for phrase_id, factor in self._fuzzy_lookup(query):
                         hits.append(_Hit(start, start + size, phrase_id, factor))
         return hits

@@ -1,0 +1,246 @@
+"""Citizen stories on Zalo through the real adapter and FakeZaloServer (real HTTP on
+127.0.0.1): numbered options, photos downloaded at once, long texts split, failures
+injected and recovered from."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FakeClock
+from bot.config import AppConfig
+from storage import outbox
+from storage.models import Attachment, Case, OutboxMessage
+from tests.fakes.images import has_exif, jpeg_bytes
+from tests.fakes.zalo_server import FakeZaloServer
+from tests.stories.zalo_harness import ZaloUser, channel_runtime, options_of, zalo_texts
+
+LAN = "6ede9afa66b88fe6d6a9"
+BINH = "a1b2c3d4e5f60718293a"
+
+
+@pytest.fixture
+async def zalo():
+    async with FakeZaloServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(config: AppConfig, clock: FakeClock, zalo: FakeZaloServer):
+    async with channel_runtime(config, clock, zalo) as runtime:
+        yield runtime
+
+
+async def file_case(
+    user: ZaloUser,
+    *,
+    content: str = "Bãi rác tự phát cạnh cổng chợ bốc mùi, xin xã cho thu dọn sớm.",
+    photos: int = 1,
+) -> str:
+    await user.say("/start")
+    await user.choose("Gửi phản ánh")
+    await user.choose("Phản ánh")
+    # The label typed in full selects as well as its number.
+    await user.say("Môi trường")
+    await user.say(content)
+    for index in range(photos):
+        replies = await user.send_image(jpeg_bytes(200, 150, with_exif_gps=True))
+        assert f"Đã nhận ảnh {index + 1}/5" in zalo_texts(replies)
+    await user.choose("Xong" if photos else "Bỏ qua")
+    await user.choose("Thôn Nam")
+    await user.say("Lê Thị Lan")
+    await user.say("0912345678")
+    [confirmation] = await user.choose("Gửi")
+    return confirmation.text or ""
+
+
+async def test_start_shows_a_numbered_menu(zalo, bot):
+    lan = ZaloUser(zalo, bot, LAN, "Lan")
+    [welcome] = await lan.say("/start")
+    assert "Xin chào Lan!" in (welcome.text or "")
+    assert [label for _, label in options_of(welcome.text)] == [
+        "Gửi phản ánh, kiến nghị",
+        "Hỏi đáp",
+        "Tra cứu hồ sơ",
+        "Phản ánh của tôi",
+    ]
+    assert [number for number, _ in options_of(welcome.text)] == ["1", "2", "3", "4"]
+
+
+async def test_citizen_files_a_case_with_a_photo_and_tracks_it(zalo, bot):
+    lan = ZaloUser(zalo, bot, LAN, "Lan")
+    confirmation = await file_case(lan)
+    assert "Mã hồ sơ: HB-2026-00001" in confirmation
+    assert "Phòng Kinh tế" in confirmation
+    # The photo was downloaded when it arrived: Zalo's URL may expire now.
+    zalo.expire_media()
+    with bot.db.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.channel == "zalo"
+        assert case.village == "Thôn Nam"
+        [attachment] = session.scalars(select(Attachment).where(Attachment.case_id == case.id))
+        stored = (bot.config.storage.attachments_dir / attachment.path).read_bytes()
+        assert not has_exif(stored)
+
+    [status] = await lan.say("/tracuu HB-2026-00001")
+    assert "Trạng thái: Đã gửi, chờ tiếp nhận" in (status.text or "")
+    await lan.say("/start")
+    await lan.choose("Tra cứu hồ sơ")
+    [again] = await lan.say("HB-2026-00001")
+    assert "Đã gửi, chờ tiếp nhận" in (again.text or "")
+
+    binh = ZaloUser(zalo, bot, BINH, "Bình")
+    [refusal] = await binh.say("/tracuu HB-2026-00001")
+    assert "Không tìm thấy hồ sơ HB-2026-00001" in (refusal.text or "")
+
+
+async def test_photo_with_the_docs_field_name_and_expired_url(config, clock):
+    async with FakeZaloServer(image_field="photo", name_field="name") as zalo:
+        async with channel_runtime(config, clock, zalo) as bot:
+            lan = ZaloUser(zalo, bot, LAN, "Bà Lan")
+            [welcome] = await lan.say("/start")
+            assert "Xin chào Bà Lan!" in (welcome.text or "")
+            await lan.choose("Gửi phản ánh")
+            await lan.choose("Phản ánh")
+            await lan.choose("Giao thông")
+            await lan.say("Ổ gà lớn giữa đường liên thôn, xe máy đi qua rất nguy hiểm.")
+            ok = await lan.send_image(jpeg_bytes(120, 90), caption="ổ gà")
+            assert "Đã nhận ảnh 1/5" in zalo_texts(ok)
+
+            def expired_image() -> None:
+                zalo.add_image(LAN, jpeg_bytes(120, 90))
+                zalo.expire_media()
+
+            failed = await lan.send(expired_image)
+            assert "chưa tải được ảnh" in zalo_texts(failed)
+
+
+async def test_stickers_and_unsupported_messages_are_answered_politely(zalo, bot):
+    lan = ZaloUser(zalo, bot, LAN)
+    await lan.say("/start")
+    await lan.choose("Gửi phản ánh")
+    [question] = await lan.choose("Phản ánh")
+    sticker = zalo_texts(await lan.send(lambda: zalo.add_sticker(LAN)))
+    assert "nhãn dán" in sticker
+    assert "lĩnh vực" in sticker.lower() or (question.text or "")[:20] in sticker
+    unsupported = zalo_texts(await lan.send(lambda: zalo.add_unsupported(LAN)))
+    assert "chưa đọc được loại tin nhắn này" in unsupported
+    # The question is asked again, with its numbered options.
+    assert options_of(unsupported)
+
+
+async def test_a_long_answer_arrives_as_two_messages(zalo, bot):
+    lan = ZaloUser(zalo, bot, LAN)
+    await lan.say("/start")
+    await lan.choose("Gửi phản ánh")
+    await lan.choose("Phản ánh")
+    await lan.choose("Môi trường")
+    content = ("Nước thải từ xưởng chế biến chảy ra mương thủy lợi của thôn. " * 50)[:1990]
+    replies = await lan.say(content)
+    await lan.choose("Bỏ qua")
+    await lan.choose("Thôn Nam")
+    await lan.choose("ẩn danh")
+    # The summary repeats the 1,990-character content: more than Zalo's 2,000 in one.
+    summary = [m for m in lan.received if "Nước thải" in (m.text or "")]
+    assert len(summary) == 2, zalo.describe()
+    assert all(len(m.text or "") <= 2000 for m in lan.received)
+    assert options_of(summary[-1].text), "the options come with the last part"
+    assert replies
+
+
+async def test_a_3000_character_message_from_the_bot_is_split(zalo, bot, clock):
+    lan = ZaloUser(zalo, bot, LAN)
+    await lan.say("/start")
+    long_text = "\n".join(
+        f"Điều {i}: Công dân có quyền phản ánh, kiến nghị với cơ quan hành chính nhà nước "
+        f"về quy định hành chính và việc thực hiện quy định đó." for i in range(1, 25)
+    )
+    assert 2900 < len(long_text) < 4000
+    from bot.messages import OutgoingMessage
+    from storage.models import ChannelIdentity
+
+    def queue_long(session):
+        identity = session.scalars(
+            select(ChannelIdentity).where(ChannelIdentity.channel_user_id == LAN)
+        ).one()
+        return outbox.enqueue(
+            session, identity, OutgoingMessage(text=long_text), purpose="reply", now=clock.now()
+        )
+
+    before = len(lan.received)
+    bot.db.call(queue_long)
+    await bot.dispatcher.flush()
+    parts = lan.received[before:]
+    assert len(parts) == 2
+    assert "\n".join(p.text or "" for p in parts) == long_text
+
+
+@pytest.mark.parametrize(
+    ("method", "code"), [("sendMessage", 401), ("sendMessage", 429), ("sendMessage", 500)]
+)
+async def test_send_failures_are_retried(zalo, bot, method, code):
+    lan = ZaloUser(zalo, bot, LAN)
+    zalo.fail(method, error_code=code, times=2)
+    [welcome] = await lan.say("/start")
+    assert "Xin chào" in (welcome.text or "")
+    assert len(zalo.rejected) == 2
+    with bot.db.transaction() as session:
+        statuses = session.scalars(select(OutboxMessage.status)).all()
+        assert statuses == [outbox.SENT]
+
+
+async def test_send_timeout_is_retried(zalo, config, clock):
+    async with channel_runtime(config, clock, zalo) as bot:
+        # A short client timeout for this test: Zalo holds the first sendMessage too long.
+        sender = bot.channels["zalo"].sender
+        sender.client._http.timeout = __import__("httpx").Timeout(0.5)  # type: ignore[attr-defined]
+        zalo.delay("sendMessage", 1.5)
+        lan = ZaloUser(zalo, bot, LAN)
+        [welcome] = await lan.say("/start")
+        assert "Xin chào" in (welcome.text or "")
+
+
+@pytest.mark.parametrize("code", [401, 429, 500])
+async def test_polling_failures_are_recovered_from(zalo, bot, code):
+    zalo.fail("getUpdates", error_code=code, times=2)
+    lan = ZaloUser(zalo, bot, LAN)
+    [welcome] = await lan.say("/start")
+    assert "Xin chào" in (welcome.text or "")
+
+
+async def test_polling_timeout_is_recovered_from(zalo, config, clock):
+    async with channel_runtime(config, clock, zalo) as bot:
+        channel = bot.zalo
+        assert channel is not None
+        # Hold one long poll beyond the client's read timeout (poll 1 s + 10 s margin is
+        # too long for a test: shorten it on the poll client).
+        channel.client._http.timeout = __import__("httpx").Timeout(0.5)  # type: ignore[attr-defined]
+        zalo.delay("getUpdates", 3.0)
+        lan = ZaloUser(zalo, bot, LAN)
+        [welcome] = await lan.say("/start")
+        assert "Xin chào" in (welcome.text or "")
+
+
+async def test_a_repeated_message_id_is_processed_once(zalo, bot):
+    lan = ZaloUser(zalo, bot, LAN)
+    await lan.say("/start")
+    body = {
+        "event_name": "message.text.received",
+        "message": {
+            "message_id": "feedbeefcafe00112233",
+            "date": 1_790_000_000_000,
+            "from": {"id": LAN, "display_name": "Lan"},
+            "chat": {"id": LAN, "chat_type": "PRIVATE"},
+            "text": "/trogiup",
+        },
+    }
+    before = len(lan.received)
+    zalo.add_raw(body)
+    zalo.add_raw(body)
+    channel = bot.zalo
+    assert channel is not None
+    await channel.wait_fed(3)
+    await bot.dispatcher.flush()
+    assert len(lan.received) == before + 1
+    with bot.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
