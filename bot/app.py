@@ -322,6 +322,7 @@ def build_runtime(
         max_attempts=config.outbox.max_attempts,
         poll_interval=poll_interval,
         backoff_base=backoff_base,
+        on_unreachable=services.cases.on_delivery_refused,
     )
     downloaders: dict[str, Downloader] = {
         binding.name: binding.download for binding in bindings if binding.download is not None

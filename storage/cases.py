@@ -32,6 +32,7 @@ from storage.models import (
     Person,
 )
 from storage.notify import deliver, queue
+from storage.outbox import ClaimedMessage
 from storage.people import people_with_role
 
 OPEN_STATUSES = ("new", "open", "waiting_citizen")
@@ -914,6 +915,39 @@ class CaseService:
         case.closed_at = now
         self.add_event(session, case, "closed", now=now, actor_id=None, public=True,
                        data={"reason": "not_rated"})
+
+    # ------------------------------------------------------------------ delivery problems
+
+    def on_delivery_refused(
+        self, session: Session, refused: ClaimedMessage, now: datetime
+    ) -> None:
+        """The channel says this person blocked the bot: stop writing there, and if the
+        message was about a case of theirs, tell the unit head so they call instead."""
+        identity = session.scalars(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == refused.channel,
+                ChannelIdentity.chat_id == refused.chat_id,
+            )
+        ).first()
+        if identity is not None and identity.unreachable_since is None:
+            identity.unreachable_since = now
+        if refused.case_id is None:
+            return
+        case = session.get(Case, refused.case_id)
+        if case is None or case.citizen_id != refused.person_id:
+            return
+        self.notify_staff(
+            session,
+            self.heads_of_unit(session, case.unit),
+            OutgoingMessage(
+                text=texts.citizen_unreachable(case.code),
+                options=(Option(f"off:view:{case.id}", texts.OFFICER_OPTIONS["view"]),),
+            ),
+            purpose="citizen_unreachable",
+            case=case,
+            now=now,
+            dedupe_key=f"unreachable:{case.id}",
+        )
 
     # ------------------------------------------------------------------ helpers
 

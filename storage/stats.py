@@ -321,47 +321,28 @@ class StatsService:
     ) -> list[TrendPoint]:
         """Received and answered per week (Monday–Sunday) for the ``weeks`` weeks up to the
         one containing the local date ``end``, oldest first."""
-        if weeks < 1:
-            raise ValueError("weeks must be at least 1")
-        last = week_of(end)
-        first_day = last.first_day - timedelta(days=7 * (weeks - 1))
-        span = Period(first_day, last.last_day, "range")
-        start, stop = span.bounds(self.tz)
-        dialect = _dialect(session)
-        filters = CaseFilter(unit=unit, category=category, kind=kind, channel=channel).clauses()
-        base = _day_number(first_day)
+        filt = CaseFilter(unit=unit, category=category, kind=kind, channel=channel)
+        return self._trend(session, end, weeks, None, filt).get("") or self._empty_trend(end, weeks)
 
-        week_received = ((self._local_day(Case.created_at, dialect) - base) // 7).label("w")
-        received = {
-            int(w): int(n)
-            for w, n in session.execute(
-                select(week_received, func.count())
-                .where(Case.created_at >= start, Case.created_at < stop, *filters)
-                .group_by(week_received)
-            )
+    def weekly_trends_by(
+        self,
+        session: Session,
+        end: date,
+        by: Grouping,
+        weeks: int = 8,
+    ) -> dict[str, list[TrendPoint]]:
+        """:meth:`weekly_trend` for every unit (category, kind, channel) in two queries;
+        configured ids are always present."""
+        if by not in GROUPINGS:
+            raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPINGS)}")
+        found = self._trend(session, end, weeks, by, CaseFilter())
+        result = {
+            key: found.get(key) or self._empty_trend(end, weeks)
+            for key in self._known_keys(by, CaseFilter())
         }
-        week_answered = ((self._local_day(Case.answered_at, dialect) - base) // 7).label("w")
-        answered: dict[int, tuple[int, int]] = {
-            int(w): (int(n), int(on_time or 0))
-            for w, n, on_time in session.execute(
-                select(week_answered, func.count(), _count_if(_on_time()))
-                .where(*self._answered_where(start, stop), *filters)
-                .group_by(week_answered)
-            )
-        }
-        points = []
-        for index in range(weeks):
-            monday = first_day + timedelta(days=7 * index)
-            done, on_time = answered.get(index, (0, 0))
-            points.append(
-                TrendPoint(
-                    week=week_of(monday),
-                    received=received.get(index, 0),
-                    answered=done,
-                    answered_on_time=on_time,
-                )
-            )
-        return points
+        for key in sorted(found):
+            result.setdefault(key, found[key])
+        return result
 
     def oldest_overdue(
         self,
@@ -372,34 +353,34 @@ class StatsService:
         limit: int = 5,
     ) -> list[OverdueCase]:
         """Open cases past their resolution deadline at ``as_of``, longest overdue first."""
-        filters = CaseFilter(unit=unit).clauses()
         rows = session.execute(
-            select(
-                Case.code,
-                Case.kind,
-                Case.category,
-                Case.unit,
-                Case.status,
-                Case.created_at,
-                Case.answer_due_at,
-            )
-            .where(Case.status.in_(OPEN_STATUSES), Case.answer_due_at < as_of, *filters)
-            .order_by(Case.answer_due_at, Case.created_at, Case.id)
+            select(*_OVERDUE_COLUMNS)
+            .where(*_overdue_where(as_of), *CaseFilter(unit=unit).clauses())
+            .order_by(*_OVERDUE_ORDER)
             .limit(limit)
         )
-        return [
-            OverdueCase(
-                code=code,
-                kind=kind,
-                category=category,
-                unit=unit_id,
-                status=status,
-                created_at=created_at,
-                answer_due_at=due,
-                working_days_late=self.calculator.working_days_late(due, as_of),
-            )
-            for code, kind, category, unit_id, status, created_at, due in rows
-        ]
+        return [self._overdue_case(row, as_of) for row in rows]
+
+    def oldest_overdue_by_unit(
+        self, session: Session, as_of: datetime, *, limit: int = 5
+    ) -> dict[str, list[OverdueCase]]:
+        """:meth:`oldest_overdue` of every unit in one query (units without any are absent)."""
+        rank = (
+            func.row_number()
+            .over(partition_by=Case.unit, order_by=list(_OVERDUE_ORDER))
+            .label("rank")
+        )
+        ranked = select(*_OVERDUE_COLUMNS, rank).where(*_overdue_where(as_of)).subquery()
+        statement = (
+            select(*(ranked.c[column.key] for column in _OVERDUE_COLUMNS))
+            .where(ranked.c.rank <= limit)
+            .order_by(ranked.c.unit, ranked.c.rank)
+        )
+        result: dict[str, list[OverdueCase]] = {}
+        for row in session.execute(statement):
+            case_ = self._overdue_case(row, as_of)
+            result.setdefault(case_.unit, []).append(case_)
+        return result
 
     def case_rows(
         self,
@@ -472,6 +453,77 @@ class StatsService:
             )
 
     # ----------------------------------------------------------------- internals
+
+    def _trend(
+        self,
+        session: Session,
+        end: date,
+        weeks: int,
+        by: Grouping | None,
+        filt: CaseFilter,
+    ) -> dict[str, list[TrendPoint]]:
+        if weeks < 1:
+            raise ValueError("weeks must be at least 1")
+        first_day = week_of(end).first_day - timedelta(days=7 * (weeks - 1))
+        start, stop = Period(first_day, week_of(end).last_day).bounds(self.tz)
+        dialect = _dialect(session)
+        filters = filt.clauses()
+        keys: list[ColumnElement[Any]] = [getattr(Case, by).label("k")] if by else []
+        base = _day_number(first_day)
+        counts: dict[str, dict[int, list[int]]] = {}
+
+        week = ((self._local_day(Case.created_at, dialect) - base) // 7).label("w")
+        for row in session.execute(
+            select(*keys, week, func.count())
+            .where(Case.created_at >= start, Case.created_at < stop, *filters)
+            .group_by(*keys, week)
+        ):
+            key, (index, received) = _split_key(row, by)
+            counts.setdefault(key, {}).setdefault(int(index), [0, 0, 0])[0] = int(received)
+
+        week = ((self._local_day(Case.answered_at, dialect) - base) // 7).label("w")
+        for row in session.execute(
+            select(*keys, week, func.count(), _count_if(_on_time()))
+            .where(*self._answered_where(start, stop), *filters)
+            .group_by(*keys, week)
+        ):
+            key, (index, answered, on_time) = _split_key(row, by)
+            slot = counts.setdefault(key, {}).setdefault(int(index), [0, 0, 0])
+            slot[1], slot[2] = int(answered), int(on_time or 0)
+
+        result: dict[str, list[TrendPoint]] = {}
+        for key, per_week in counts.items():
+            points = self._empty_trend(end, weeks)
+            for index, (received, answered, on_time) in per_week.items():
+                if 0 <= index < weeks:
+                    points[index] = replace(
+                        points[index],
+                        received=received,
+                        answered=answered,
+                        answered_on_time=on_time,
+                    )
+            result[key] = points
+        return result
+
+    def _empty_trend(self, end: date, weeks: int) -> list[TrendPoint]:
+        last = week_of(end).first_day
+        return [
+            TrendPoint(week_of(last - timedelta(days=7 * (weeks - 1 - i))), 0, 0, 0)
+            for i in range(weeks)
+        ]
+
+    def _overdue_case(self, row: Any, as_of: datetime) -> OverdueCase:
+        code, kind, category, unit_id, status, created_at, due = tuple(row)[:7]
+        return OverdueCase(
+            code=code,
+            kind=kind,
+            category=category,
+            unit=unit_id,
+            status=status,
+            created_at=created_at,
+            answer_due_at=due,
+            working_days_late=self.calculator.working_days_late(due, as_of),
+        )
 
     def _known_keys(self, by: Grouping, filt: CaseFilter) -> list[str]:
         if by == "unit":
@@ -706,6 +758,22 @@ def _materialized_ok(dialect: str) -> bool:
     if dialect == "sqlite":
         return sqlite3.sqlite_version_info >= (3, 35, 0)
     return dialect == "postgresql"
+
+
+_OVERDUE_COLUMNS = (
+    Case.code,
+    Case.kind,
+    Case.category,
+    Case.unit,
+    Case.status,
+    Case.created_at,
+    Case.answer_due_at,
+)
+_OVERDUE_ORDER = (Case.answer_due_at, Case.created_at, Case.id)
+
+
+def _overdue_where(as_of: datetime) -> list[ColumnElement[bool]]:
+    return [Case.status.in_(OPEN_STATUSES), Case.answer_due_at < as_of]
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:

@@ -228,20 +228,22 @@ class TelegramSender:
         # Photos first, the text with its buttons last, so the buttons stay at the bottom.
         for file in files:
             data = await asyncio.to_thread(file.path.read_bytes)
-            await self.pacer.wait(chat_id)
-            await self.bot.send_photo(chat_id, photo=data, filename=file.path.name)
+            async with self.pacer.slot(chat_id):
+                await self.bot.send_photo(chat_id, photo=data, filename=file.path.name)
         if message.document_path:
             data = await asyncio.to_thread(Path(message.document_path).read_bytes)
-            await self.pacer.wait(chat_id)
-            await self.bot.send_document(chat_id, document=data, filename=message.document_name)
+            async with self.pacer.slot(chat_id):
+                await self.bot.send_document(
+                    chat_id, document=data, filename=message.document_name
+                )
         if not message.text.strip():
             return
         parts = split_text(message.text)
         markup = keyboard(message.options)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            await self.pacer.wait(chat_id)
-            await self.bot.send_message(chat_id, part, reply_markup=markup if last else None)
+            async with self.pacer.slot(chat_id):
+                await self.bot.send_message(chat_id, part, reply_markup=markup if last else None)
 
 
 class TelegramChannel:

@@ -7,14 +7,17 @@ never reads ``config.toml`` itself.
 
 How a text is scored
 --------------------
-1. *Tokens.* The text is cut into words; each word is folded (lower case, no diacritics,
-   ``đ`` → ``d``) with :mod:`bot.rules.textnorm`, chat and domain abbreviations are expanded
-   (``ko`` → ``khong``, ``ubnd`` → ``uy ban nhan dan``, plus the keyword files' own). Each
-   word also keeps its *accent key* (vowel marks and tone): folded matching accepts texts
-   typed without diacritics, and the accent key stops false hits when the citizen did type
-   them (``giá đắt`` is not ``đất``).
+1. *Tokens.* The text is cut into words and clauses (a contiguous phrase never spans a
+   comma or a full stop); each word is folded (lower case, no diacritics, ``đ`` → ``d``)
+   with :mod:`bot.rules.textnorm`, chat and domain abbreviations are expanded (``ko`` →
+   ``khong``, ``ubnd`` → ``uy ban nhan dan``, plus the keyword files' own). Each word also
+   keeps its *accent key* (``đ``, vowel marks and tone): folded matching accepts texts typed
+   without diacritics, and when the citizen did type them (at least 30 % of the words carry
+   a mark) they must agree (``giá đắt`` is not ``đất``, ``hố ga`` is not ``gà``). Phrases
+   written ``=hôi`` match only with these very diacritics (``hoi`` may be ``hỏi``).
 2. *Phrase hits.* Phrases are looked up on token boundaries through an index on their first
-   token. Phrases may contain gaps (``quyết định * sai``). Typos are caught by rapidfuzz
+   word (or first two words). Phrases may contain gaps (``quyết định * sai``). Typos are
+   caught by rapidfuzz
    on a few candidates only: words that are not Vietnamese syllables and not in the
    keyword or common-word lists (``nhiemm``, ``trrom``). The n-grams around such a word are
    compared with phrases of similar length (``fuzz.ratio`` ≥ 88), and phrases of 2-4 words
@@ -78,9 +81,9 @@ KIND_SLOPE = 1.2
 # Category confidence: evidence scale and the share of confidence earned by the margin.
 EVIDENCE_SCALE = 1.5
 MARGIN_SHARE = 0.45
-# A text is "typed with diacritics" when at least this share of its words carry marks
-# (about three Vietnamese syllables in four do).
-ACCENTED_TEXT_RATIO = 0.6
+# A text is "typed with diacritics" when at least this share of its words carry marks. Many
+# syllables carry none ("khai sinh cho con"), but whoever types some marks types them all.
+ACCENTED_TEXT_RATIO = 0.3
 
 _SPACE_KIND = "kind"
 _SPACE_CATEGORY = "category"
@@ -102,6 +105,8 @@ _TONE_MARKS: Mapping[str, str] = {
 
 # (vowel letters with their quality marks, tone letter or ""); None for an unmarked word.
 AccentKey = tuple[str, str]
+# Accent of a word whose diacritics are unknown (from a folded abbreviation expansion).
+ANY_ACCENT: AccentKey = ("*", "*")
 _Token = tuple[str, AccentKey | None]
 
 
@@ -195,15 +200,18 @@ def _accents_agree(
 ) -> bool:
     """Whether a text word may be the phrase word, given the diacritics both carry.
 
-    ``phrase`` is None when the phrase was written without any diacritics (nothing to
-    check). In a text typed with diacritics (``strict``), and for ``exact`` phrases (written
-    ``=…`` in the keyword file), a word must carry exactly the phrase word's marks: an
-    unmarked word there really is unmarked (``ga`` is not ``gà``). In a text typed without
-    them, an unmarked word agrees with anything and a marked one is compared on the marks
-    it carries.
+    ``phrase`` is None when the phrase was written without any diacritics, and either side
+    is ``ANY_ACCENT`` for a word from a folded abbreviation: nothing to check (but such a
+    word cannot satisfy an ``exact`` phrase). In a text typed with diacritics (``strict``),
+    and for ``exact`` phrases (written ``=…`` in the keyword file), a word must carry
+    exactly the phrase word's marks: an unmarked word there really is unmarked (``ga`` is
+    not ``gà``). In a text typed without them, an unmarked word agrees with anything and a
+    marked one is compared on the marks it carries.
     """
-    if phrase is None:
+    if phrase is None or phrase == ANY_ACCENT:
         return True
+    if text == ANY_ACCENT:
+        return not exact
     if text is None:
         if strict or exact:
             return phrase[1] == "" and phrase[0].isascii()
@@ -466,7 +474,7 @@ class RoutingClassifier:
         self._fallback = fallback_category
         self._abbreviations: dict[str, tuple[_Token, ...]] = {}
         for short, full in textnorm.ABBREVIATIONS.items():
-            self._abbreviations[short] = tuple((word, None) for word in full.split())
+            self._abbreviations[short] = tuple((word, ANY_ACCENT) for word in full.split())
         for short, full in keywords.abbreviations.items():
             self._abbreviations[short] = tuple(_split_words(full))
 
@@ -618,7 +626,7 @@ class RoutingClassifier:
         tokens = self._tokens(text)
         words = [word for word, _ in tokens]
         accents = [accent for _, accent in tokens]
-        letters = [accent for word, accent in tokens if word.isalpha()]
+        letters = [a for word, a in tokens if word.isalpha() and a != ANY_ACCENT]
         marked = sum(1 for accent in letters if accent is not None)
         strict = bool(letters) and marked / len(letters) >= ACCENTED_TEXT_RATIO
         hits = self._exact_hits(words, accents, strict)

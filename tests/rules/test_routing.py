@@ -202,6 +202,30 @@ def test_typed_diacritics_must_agree(classifier: RoutingClassifier) -> None:
     assert classifier.classify("Đề nghị hòa giải giúp").category == "khac"
 
 
+def test_diacritics_regressions(classifier: RoutingClassifier) -> None:
+    # Few marked words, still typed with diacritics: "con do" is not "côn đồ".
+    assert classifier.classify("Làm lại giấy khai sinh cho con do ghi sai tên bố").category == (
+        "thu_tuc_hanh_chinh"
+    )
+    # "đ" is a mark: "diện" is not "điện".
+    phrases = [phrase for phrase, *_ in classifier.explain("xếp gia đình tôi vào diện hộ nghèo")]
+    assert "điện" not in phrases
+    # A folded abbreviation ("ko" → "khong") agrees with any diacritics, except for
+    # phrases that demand them ("=khống", padded expenses).
+    assert classifier.classify("Làm cccd cho con 2 tháng chưa có").category == "an_ninh_trat_tu"
+    assert classifier.classify("mat dien tu sang den gio ko thay ai sua").kind == PAKN
+    # Unaccented "quat" (quạt, a fan) is not "quát" (to shout).
+    assert classifier.classify("nha van hoa ko co quat").category == "van_hoa_the_thao"
+
+
+def test_phrases_do_not_span_clauses(classifier: RoutingClassifier) -> None:
+    explained = classifier.explain("Cơ sở ngâm tre xả nước ra ao, cá chết nổi")
+    assert "ao cá" not in [phrase for phrase, *_ in explained]
+    assert classifier.classify("Cơ sở ngâm tre xả nước ra ao, cá chết nổi").category == (
+        "moi_truong"
+    )
+
+
 def test_syllable_shape() -> None:
     assert is_syllable("nghieng") and is_syllable("khuyen") and is_syllable("quyet")
     assert not is_syllable("nhiemm") and not is_syllable("onhiem") and not is_syllable("trrom")

@@ -341,3 +341,21 @@ def test_many_exceptions_span(db: Database, service: StatsService) -> None:
         stats = service.summary(session, WEEK, as_of=AS_OF, compare=False)
     assert stats.answered == 1 and stats.answered_late == 1
     assert stats.handling_median == service.calculator.handling_working_days(created, answered)
+
+
+def test_grouped_trend_and_overdue(sample: Database, service: StatsService) -> None:
+    with sample.transaction() as session:
+        trends = service.weekly_trends_by(session, date(2026, 3, 1), "unit", weeks=8)
+        overdue = service.oldest_overdue_by_unit(session, AS_OF)
+        single = {
+            unit: service.weekly_trend(session, date(2026, 3, 1), weeks=8, unit=unit)
+            for unit in trends
+        }
+    assert trends == single
+    assert [p.received for p in trends["kinh_te"]] == [0, 1, 0, 0, 1, 2, 0, 1]
+    assert [p.answered for p in trends["quan_su"]] == [0] * 8
+    assert {unit: [c.code for c in cases] for unit, cases in overdue.items()} == {
+        "kinh_te": ["C14"],
+        "van_phong": ["C15"],
+    }
+    assert overdue["kinh_te"][0].working_days_late == 17
