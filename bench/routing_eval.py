@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         share = correct[field] / total
         goal = f" (target {target:.0%})" if target is not None else ""
-        print(f"{label}: {share:.1%} ({correct[field]}/{total}){goal}{verdict(share, target)}")
+        print(f"{label}: {share:.2%} ({correct[field]}/{total}){goal}{verdict(share, target)}")
     print(
         f"confident (≥ {min_confidence:.2f}): {confident}/{total}; "
         f"category and unit right among them: {confident_right}/{confident or 1}"

@@ -25,6 +25,7 @@ from bot.messages import IncomingMessage
 from bot.processing import Processor
 from bot.rules.deadlines import DeadlineCalculator
 from bot.rules.delivery_windows import DeliveryWindows
+from bot.rules.routing import RoutingClassifier, build_classifier
 from handlers.app import build_router
 from handlers.context import Services
 from handlers.router import Router
@@ -145,7 +146,16 @@ def build_services(config: AppConfig, store: AttachmentStore) -> Services:
         config=config,
         deadlines=deadlines,
         cases=CaseService(config, deadlines, windows),
+        classifier=classifier_for(config),
         extras={"attachments": store},
+    )
+
+
+def classifier_for(config: AppConfig) -> RoutingClassifier:
+    return build_classifier(
+        {category.id: category.unit for category in config.categories.values()},
+        config.routing.extra_keyword_files,
+        complaint_unit=config.deadlines.complaint_unit,
     )
 
 

@@ -140,6 +140,32 @@ def _open_db(config: AppConfig) -> Database:
     return db
 
 
+def _route_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", help="a citizen's text")
+    parser.add_argument("--json", action="store_true", help="print the decision as JSON")
+
+
+@command("route", "show how a text would be routed (kind, category, unit)", _route_arguments)
+def route_command(args: argparse.Namespace, config: AppConfig) -> int:
+    import json
+
+    from bot.app import classifier_for
+
+    classifier = classifier_for(config)
+    decision = classifier.classify(args.text)
+    if args.json:
+        print(json.dumps(decision.as_json_dict(), ensure_ascii=False))
+        return 0
+    confident = classifier.is_confident(decision, config.routing.min_confidence)
+    print(f"kind:       {decision.kind}")
+    print(f"category:   {decision.category} ({config.category_name(decision.category)})")
+    print(f"unit:       {decision.unit} ({config.unit_name(decision.unit)})")
+    print(f"confidence: {decision.confidence:.2f} ({'used as is' if confident else 'citizen picks'})")
+    for phrase, space, label, weight in classifier.explain(args.text):
+        print(f"  {weight:+.1f} {space}:{label} «{phrase}»")
+    return 0
+
+
 def _invite_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", required=True, choices=ROLES)
     parser.add_argument("--unit", help="unit id (required for officer and head)")

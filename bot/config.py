@@ -448,7 +448,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
 
     routing_table = root.table("routing", required=False)
     routing = RoutingConfig(
-        min_confidence=routing_table.fraction("min_confidence", 0.55),
+        min_confidence=routing_table.fraction("min_confidence", 0.3),
         extra_keyword_files=_paths(routing_table, "extra_keyword_files", base),
     )
     routing_table.finish()

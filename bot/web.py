@@ -233,12 +233,21 @@ def _attachment(session: Session, attachment_id: int) -> tuple[str, str] | None:
     return (row.path, row.mime_type) if row is not None else None
 
 
+# Only these kinds of file are served from the data directory: never the database, its
+# journal or the link secret that live there too, even under a validly signed link.
+DOCUMENT_SUFFIXES = frozenset({".xlsx", ".csv", ".pdf", ".png", ".jpg", ".jpeg", ".docx"})
+
+
 def _inside(root: Path, relative: str) -> Path | None:
     if not relative:
         return None
     base = root.resolve()
     path = (base / relative).resolve()
-    return path if path.is_relative_to(base) and path != base else None
+    if not path.is_relative_to(base) or path == base:
+        return None
+    if path.suffix.lower() not in DOCUMENT_SUFFIXES or path.name.startswith("."):
+        return None
+    return path
 
 
 # --------------------------------------------------------------------------- the server

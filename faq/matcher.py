@@ -266,9 +266,9 @@ STOPWORDS: frozenset[str] = frozenset(
 _CANDIDATE_VARIANTS = 48
 _SECOND_VARIANT_BONUS = 0.15
 # Topic score = best variant (with bonus) and coverage of the query by all the topic's variants.
-_W_TOPIC_VARIANT = 0.70
-_W_TOPIC_RECALL = 0.20
-_W_TOPIC_BIGRAM = 0.10
+_W_TOPIC_VARIANT = 0.60
+_W_TOPIC_RECALL = 0.25
+_W_TOPIC_BIGRAM = 0.15
 _F_BETA_SQUARED = 4.0  # recall (query coverage) counts four times as much as precision
 _W_F = 0.70
 _W_BIGRAM = 0.15
@@ -285,6 +285,7 @@ _MARKER_WEIGHT = 1.5
 _OTHER_SUBJECT_FACTOR = 0.8
 # Credit of a query word found in a topic's answer but in none of its questions.
 _ANSWER_CREDIT = 0.5
+_IDF_POWER = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,7 +496,7 @@ class FaqMatcher:
         total = max(len(topic_ids), 1)
 
         def idf_of(df: float) -> float:
-            return math.log((total + 1.0) / (df + 0.5))
+            return math.log((total + 1.0) / (df + 0.5)) ** _IDF_POWER
 
         idf = {word: idf_of(df) for word, df in topic_df.items()}
         for word in idf:

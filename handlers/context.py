@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.config import AppConfig
 from bot.messages import IncomingMessage, Option, OutgoingMessage
 from bot.rules.deadlines import DeadlineCalculator
+from bot.rules.routing import RoutingClassifier
 from bot.rules.textnorm import nfc
 from storage.attachments import StoredFile
 from storage.cases import CaseService
@@ -32,6 +33,7 @@ class Services:
     config: AppConfig
     deadlines: DeadlineCalculator
     cases: CaseService
+    classifier: RoutingClassifier
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -113,8 +113,9 @@ class IntakeFlow:
     # ------------------------------------------------------------------ kind
 
     def _ask_kind(self, ctx: Context) -> None:
+        have_content = bool((ctx.draft or {}).get("content"))
         ctx.reply(
-            texts.ask_kind(texts.KIND_EXPLANATIONS),
+            texts.ask_kind(texts.KIND_EXPLANATIONS, have_content=have_content),
             [Option(f"kind:{kind}", label) for kind, label in texts.KIND_LABELS.items()],
         )
 
@@ -124,7 +125,38 @@ class IntakeFlow:
             if kind in texts.KIND_LABELS:
                 self._goto(ctx, "category", kind=kind)
                 return
+        draft = ctx.draft or {}
+        if (ctx.text or ctx.photos) and not draft.get("content") and not draft.get("editing"):
+            # Free text instead of a choice: it is the description; route it.
+            self._on_content(ctx)
+            return
         self._reask(ctx, texts.CHOOSE_FROM_OPTIONS)
+
+    def _route(self, ctx: Context, content: str) -> None:
+        """Classify the description; when confident skip the kind and category questions."""
+        services = ctx.services
+        decision = services.classifier.classify(content)
+        if services.classifier.is_confident(decision, ctx.config.routing.min_confidence):
+            ctx.preface(
+                texts.routed(
+                    texts.KIND_LABELS[decision.kind],
+                    ctx.config.category_name(decision.category),
+                    ctx.config.unit_name(decision.unit),
+                )
+            )
+            self._goto(
+                ctx,
+                "photos",
+                content=content,
+                kind=decision.kind,
+                category=decision.category,
+                routing_confidence=decision.confidence,
+                long_text=None,
+            )
+        else:
+            self._goto(
+                ctx, "kind", content=content, routing_confidence=decision.confidence, long_text=None
+            )
 
     # ------------------------------------------------------------------ category
 
@@ -138,7 +170,8 @@ class IntakeFlow:
         if ctx.option and ctx.option.startswith("cat:"):
             category = ctx.option.split(":", 1)[1]
             if category in ctx.config.categories:
-                self._goto(ctx, "content", category=category)
+                has_content = bool((ctx.draft or {}).get("content"))
+                self._goto(ctx, "photos" if has_content else "content", category=category)
                 return
         self._reask(ctx, texts.CHOOSE_FROM_OPTIONS)
 
@@ -166,7 +199,14 @@ class IntakeFlow:
         if len(text) < limits.min_text_length:
             self._reask(ctx, texts.content_too_short(limits.min_text_length))
             return
-        self._goto(ctx, "photos", content=text, long_text=None)
+        self._accept_content(ctx, text)
+
+    def _accept_content(self, ctx: Context, text: str) -> None:
+        draft = ctx.draft or {}
+        if draft.get("kind") and draft.get("category"):
+            self._goto(ctx, "photos", content=text, long_text=None)
+        else:
+            self._route(ctx, text)
 
     def _ask_long_text(self, ctx: Context) -> None:
         draft = ctx.draft or {}
@@ -181,7 +221,7 @@ class IntakeFlow:
         draft = ctx.draft or {}
         if ctx.option == "long:truncate":
             text = (draft.get("long_text") or "")[: limits.max_text_length].rstrip()
-            self._goto(ctx, "photos", content=text, long_text=None)
+            self._accept_content(ctx, text)
             return
         if ctx.photos:
             self._reask(ctx, texts.PHOTO_NOT_EXPECTED)

@@ -161,11 +161,24 @@ def resume_draft_prompt(kind_label: str | None, saved_at: str) -> str:
     return f"Bạn có hồ sơ đang soạn dở{what}, lưu lúc {saved_at}. Tiếp tục hồ sơ đang soạn?"
 
 
-def ask_kind(explanations: dict[str, str]) -> str:
-    lines = ["Bạn muốn gửi loại nào?"]
+def ask_kind(explanations: dict[str, str], *, have_content: bool = False) -> str:
+    if have_content:
+        lines = ["Mình chưa chắc việc này thuộc loại nào. Bạn chọn giúp mình:"]
+    else:
+        lines = [
+            "Bạn muốn phản ánh việc gì? Bạn gõ luôn nội dung sự việc, mình sẽ chuyển đúng nơi "
+            "xử lý. Hoặc chọn loại hồ sơ:"
+        ]
     for kind, label in KIND_LABELS.items():
         lines.append(f"• {label}: {explanations[kind]}.")
     return "\n".join(lines)
+
+
+def routed(kind_label: str, category_label: str, unit_name: str) -> str:
+    return (
+        f"Mình xếp hồ sơ vào: {kind_label} · {category_label} ({unit_name}). "
+        "Nếu chưa đúng, bạn sửa được ở bước cuối."
+    )
 
 
 ASK_CATEGORY = "Việc bạn phản ánh thuộc lĩnh vực nào?"

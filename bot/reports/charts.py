@@ -117,10 +117,9 @@ def _bars(axes: Axes, groups: Sequence[BarGroup], group_title: str) -> None:
         )
         left = [a + b for a, b in zip(left, values, strict=True)]
     axes.set_yticks(positions, labels)
-    axes.set_xlabel("Số hồ sơ")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.legend(loc="lower right", fontsize=8, frameon=False, ncols=2)
-    axes.set_xlim(0, max(left) * 1.25 + 1)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=8, frameon=False, ncols=4)
+    axes.set_xlim(0, max(left) * 1.08 + 0.5)
 
 
 def _trend(axes: Axes, trend: Sequence[TrendPoint]) -> None:

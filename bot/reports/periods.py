@@ -110,7 +110,7 @@ class Period:
     @property
     def title(self) -> str:
         """The label, followed by the dates when the label does not already show them."""
-        if self.label == self.range_text:
+        if self.range_text in self.label:
             return self.label
         return f"{self.label} ({self.range_text})"
 

@@ -29,6 +29,7 @@ from bot.reports.periods import Period, format_day, last_week, year_to_date
 from storage.stats import OverdueCase, PeriodStats, StatsService, TrendPoint
 
 __all__ = [
+    "EMPTY_PERIOD",
     "EMPTY_WEEK",
     "Report",
     "ReportData",
@@ -44,6 +45,8 @@ __all__ = [
 
 #: First line of a weekly report when nothing was received or answered.
 EMPTY_WEEK = "Tuần qua không có hồ sơ nào."
+#: The same for ``/thongke`` and other periods.
+EMPTY_PERIOD = "Trong kỳ này không có hồ sơ nào được tiếp nhận hoặc trả lời."
 #: How many overdue cases a report lists at most.
 OVERDUE_SHOWN = 5
 
@@ -198,12 +201,12 @@ def report_text(data: ReportData, config: AppConfig) -> str:
     tz = config.commune.timezone
     local = data.as_of.astimezone(tz)
     lines = [
-        _title(data, config).upper() if data.heading == "weekly" else _title(data, config),
+        _title(data, config),
         f"Số liệu đến {local:%H:%M} ngày {format_day(local.date())}.",
         "",
     ]
     if stats.is_empty:
-        lines.append(EMPTY_WEEK if data.period.kind == "week" else "Kỳ này không có hồ sơ nào.")
+        lines.append(EMPTY_WEEK if data.heading == "weekly" else EMPTY_PERIOD)
     else:
         lines.extend(_figure_lines(stats, data.period))
     lines.append(_backlog_line(stats))

@@ -257,3 +257,38 @@ async def test_denunciation_never_shows_the_whistleblower_to_the_officer(server,
         ).all()
     assert len(reveals) == 1
     assert view.text
+
+
+async def test_free_text_land_complaint_is_routed_to_kinh_te(server, bot):
+    officer = TelegramUser(server, bot, OFFICER)
+    await register(officer, "officer", "kinh_te")
+    citizen = TelegramUser(server, bot, CITIZEN)
+    await citizen.say("/start")
+    [question] = await citizen.press("Gửi phản ánh")
+    assert "Bạn muốn phản ánh việc gì?" in (question.text or "")
+    [routed] = await citizen.say(
+        "Nha ben canh xay tuong lan sang dat nha toi gan 1 met, de nghi xa xuong kiem tra"
+    )
+    assert "Mình xếp hồ sơ vào: Phản ánh, kiến nghị · Đất đai (Phòng Kinh tế)" in (routed.text or "")
+    assert "ảnh" in (routed.text or "")
+    await citizen.press("Bỏ qua")
+    await citizen.press("Thôn Đông")
+    await citizen.press("ẩn danh")
+    [confirmation] = await citizen.press("Gửi")
+    assert "Đơn vị xử lý: Phòng Kinh tế" in (confirmation.text or "")
+    assert any("Hồ sơ mới HB-2026-00001" in (m.text or "") for m in officer.received)
+    with bot.db.transaction() as session:
+        case = session.scalars(select(Case)).one()
+    assert (case.kind, case.category, case.unit) == ("phan_anh_kien_nghi", "dat_dai", "kinh_te")
+    assert case.routing_confidence is not None
+
+
+async def test_unclear_text_lets_the_citizen_pick(server, bot):
+    citizen = TelegramUser(server, bot, CITIZEN)
+    await citizen.say("/start")
+    await citizen.press("Gửi phản ánh")
+    [ask_kind] = await citizen.say("Tôi muốn hỏi xã về việc của gia đình tôi ạ")
+    assert "chưa chắc việc này thuộc loại nào" in (ask_kind.text or "")
+    await citizen.press("Phản ánh")
+    [photos] = await citizen.press("Khác")
+    assert "ảnh" in (photos.text or ""), "the description is not asked again"

@@ -65,7 +65,8 @@ async def file_case(
     return confirmation.text or ""
 
 
-async def test_start_shows_a_numbered_menu(zalo, bot):
+async def test_start_shows_a_numbered_menu(zalo, sqlite_bot):
+    bot = sqlite_bot
     lan = ZaloUser(zalo, bot, LAN, "Lan")
     [welcome] = await lan.say("/start")
     assert "Xin chào Lan!" in (welcome.text or "")
@@ -105,9 +106,9 @@ async def test_citizen_files_a_case_with_a_photo_and_tracks_it(zalo, bot):
     assert "Không tìm thấy hồ sơ HB-2026-00001" in (refusal.text or "")
 
 
-async def test_photo_with_the_docs_field_name_and_expired_url(config, clock):
+async def test_photo_with_the_docs_field_name_and_expired_url(sqlite_config, clock):
     async with FakeZaloServer(image_field="photo", name_field="name") as zalo:
-        async with channel_runtime(config, clock, zalo) as bot:
+        async with channel_runtime(sqlite_config, clock, zalo) as bot:
             lan = ZaloUser(zalo, bot, LAN, "Bà Lan")
             [welcome] = await lan.say("/start")
             assert "Xin chào Bà Lan!" in (welcome.text or "")
@@ -126,7 +127,8 @@ async def test_photo_with_the_docs_field_name_and_expired_url(config, clock):
             assert "chưa tải được ảnh" in zalo_texts(failed)
 
 
-async def test_stickers_and_unsupported_messages_are_answered_politely(zalo, bot):
+async def test_stickers_and_unsupported_messages_are_answered_politely(zalo, sqlite_bot):
+    bot = sqlite_bot
     lan = ZaloUser(zalo, bot, LAN)
     await lan.say("/start")
     await lan.choose("Gửi phản ánh")
@@ -140,7 +142,8 @@ async def test_stickers_and_unsupported_messages_are_answered_politely(zalo, bot
     assert options_of(unsupported)
 
 
-async def test_a_long_answer_arrives_as_two_messages(zalo, bot):
+async def test_a_long_answer_arrives_as_two_messages(zalo, sqlite_bot):
+    bot = sqlite_bot
     lan = ZaloUser(zalo, bot, LAN)
     await lan.say("/start")
     await lan.choose("Gửi phản ánh")
@@ -159,7 +162,8 @@ async def test_a_long_answer_arrives_as_two_messages(zalo, bot):
     assert replies
 
 
-async def test_a_3000_character_message_from_the_bot_is_split(zalo, bot, clock):
+async def test_a_3000_character_message_from_the_bot_is_split(zalo, sqlite_bot, clock):
+    bot = sqlite_bot
     lan = ZaloUser(zalo, bot, LAN)
     await lan.say("/start")
     long_text = "\n".join(
