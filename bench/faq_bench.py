@@ -13,6 +13,7 @@ synthetic corpus, index build <= 2 s.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -147,12 +148,18 @@ def bench(label: str, corpus: Corpus, queries: int, seed: int) -> bool:
     matcher = FaqMatcher.build(corpus)
     build_s = time.perf_counter() - started
     sample = make_queries(corpus, queries, seed)
+    for query in make_queries(corpus, 200, seed + 1):  # warm-up, not timed
+        matcher.match(query)
     timings: list[float] = []
+    cpu: list[float] = []
     for query in sample:
+        c0 = time.process_time()
         t0 = time.perf_counter()
         matcher.match(query)
         timings.append((time.perf_counter() - t0) * 1000.0)
+        cpu.append((time.process_time() - c0) * 1000.0)
     timings.sort()
+    cpu.sort()
     p50 = statistics.median(timings)
     p99 = timings[min(len(timings) - 1, round(0.99 * len(timings)) - 1)]
     variants = sum(len(t.questions) for t in corpus.topics.values())
@@ -166,6 +173,12 @@ def bench(label: str, corpus: Corpus, queries: int, seed: int) -> bool:
     print(
         f"  per query p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {timings[-1]:.3f} ms "
         f"(target p99 <= {TARGET_P99_MS:.0f} ms) {'TARGET MET' if p99_ok else 'BELOW TARGET'}"
+    )
+    # CPU time shows the matcher's own cost when the machine is busy with other work.
+    print(
+        f"  CPU time per query p50 {statistics.median(cpu):.3f} ms, "
+        f"p99 {cpu[min(len(cpu) - 1, round(0.99 * len(cpu)) - 1)]:.3f} ms "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     return build_ok and p99_ok
 

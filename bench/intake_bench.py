@@ -155,8 +155,9 @@ async def run_bot_bench(args: argparse.Namespace) -> tuple[float, float, float]:
                 "PAKN_TELEGRAM_TOKEN": server.token,
                 "PAKN_DATABASE_URL": database,
             }
+            profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
             bot = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "--config", str(config), "run"],
+                [sys.executable, *profile, "-m", "bot.cli", "--config", str(config), "run"],
                 cwd=ROOT,
                 env=env,
                 stderr=subprocess.PIPE if not args.verbose else None,
@@ -218,6 +219,7 @@ async def main() -> None:
     parser.add_argument("--database", help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo-bot baseline")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--profile", help="write a cProfile of the bot process to this file")
     args = parser.parse_args()
     steps, _p95, _filings = await run_bot_bench(args)
     if not args.no_echo:

@@ -338,7 +338,7 @@ def build_runtime(
         binding.name: binding.download for binding in bindings if binding.download is not None
     }
     processor = Processor(
-        db, services, router, store, clock, downloaders=downloaders, on_committed=dispatcher.kick
+        db, services, router, store, clock, downloaders=downloaders, dispatcher=dispatcher
     )
     processors.append(processor)
     runtime = Runtime(

@@ -37,7 +37,7 @@ from bot.messages import OutgoingMessage
 from storage import outbox
 from storage.db import Database
 from storage.models import Attachment, OutboxMessage
-from storage.outbox import ClaimedMessage, payload_to_message
+from storage.outbox import ClaimedMessage, LocalClaim, payload_to_message
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ class ChannelSender(Protocol):
     ) -> None: ...
 
 
+SENT_BATCH_DELAY = 0.02
 UnreachableHook = Callable[[Session, ClaimedMessage, datetime], None]
 
 
@@ -149,11 +150,25 @@ class OutboxDispatcher:
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._paused_until: dict[str, float] = {}
         self._sent: list[int] = []
+        self._sent_writer: asyncio.Task[None] | None = None
         self._pump_lock = asyncio.Lock()
         self._stopping = False
         self.delivered = 0
 
     # ------------------------------------------------------------------ driving
+
+    def local_claim(self) -> LocalClaim:
+        """A claim for rows written now that this dispatcher can send at once."""
+        return LocalClaim(
+            worker=self.worker_id,
+            lease=self.lease,
+            channels={name: sender.only_chats for name, sender in self.senders.items()},
+        )
+
+    def accept(self, claimed: Sequence[ClaimedMessage]) -> None:
+        """Send rows claimed in a committed transaction (see ``LocalClaim``)."""
+        for message in claimed:
+            self._enqueue(message)
 
     def kick(self) -> None:
         """Something was queued: claim and send now rather than at the next poll."""
@@ -244,8 +259,6 @@ class OutboxDispatcher:
         finally:
             self._queues.pop(key, None)
             self._workers.pop(key, None)
-            if self._sent:
-                await self._write_sent()
 
     async def _wait_while_paused(self, channel: str) -> None:
         paused = self._paused_until.get(channel, 0.0) - time.monotonic()
@@ -273,6 +286,7 @@ class OutboxDispatcher:
         else:
             self.delivered += 1
             self._sent.append(claimed.id)
+            self._schedule_sent_write()
 
     async def _retry(
         self, claimed: ClaimedMessage, error: str, retry_after: float | None, *, channel: str
@@ -308,8 +322,16 @@ class OutboxDispatcher:
         rows = await self.db.run(_attachment_files, list(message.attachment_ids))
         return [OutboundFile(r[0], self.attachments_root / r[1], r[2]) for r in rows]
 
+    def _schedule_sent_write(self) -> None:
+        # Sent rows are marked in batches: one transaction for many messages.
+        if self._sent_writer is None or self._sent_writer.done():
+            self._sent_writer = asyncio.create_task(self._write_sent_soon())
+
+    async def _write_sent_soon(self) -> None:
+        await asyncio.sleep(SENT_BATCH_DELAY)
+        await self._write_sent()
+
     async def _write_sent(self) -> None:
-        if not self._sent:
-            return
-        ids, self._sent = self._sent, []
-        await self.db.run(_mark_many_sent, ids, self.worker_id, self.clock.now())
+        while self._sent:
+            ids, self._sent = self._sent, []
+            await self.db.run(_mark_many_sent, ids, self.worker_id, self.clock.now())

@@ -21,11 +21,13 @@ from sqlalchemy.orm import Session
 
 from bot.channels.base import Downloader
 from bot.clock import Clock
+from bot.dispatcher import OutboxDispatcher
 from bot.messages import AttachmentKind, IncomingAttachment, IncomingMessage, OutgoingMessage
 from handlers import texts
 from handlers.context import Context, ReceivedPhoto, Services
 from handlers.router import Router
 from storage import conversations, outbox
+from storage.outbox import LOCAL_CLAIM, LocalClaim
 from storage.attachments import AttachmentStore, ImageRejected
 from storage.db import Database
 from storage.models import ProcessedUpdate
@@ -42,6 +44,7 @@ class StepResult:
     outbox_ids: list[int] = field(default_factory=list)
     # Work that must wait for the commit (deleting files no longer referenced).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    claim: LocalClaim | None = None
 
 
 class KeyedLocks:
@@ -81,7 +84,7 @@ class Processor:
         clock: Clock,
         *,
         downloaders: Mapping[str, Downloader] | None = None,
-        on_committed: Callable[[], None] | None = None,
+        dispatcher: OutboxDispatcher | None = None,
     ) -> None:
         self.db = db
         self.services = services
@@ -89,7 +92,7 @@ class Processor:
         self.attachments = attachments
         self.clock = clock
         self.downloaders: dict[str, Downloader] = dict(downloaders or {})
-        self.on_committed = on_committed
+        self.dispatcher = dispatcher
         self._locks = KeyedLocks()
         self.processed = 0
 
@@ -102,7 +105,9 @@ class Processor:
             self._locks.release(key)
 
     async def _process(self, message: IncomingMessage) -> StepResult:
-        if message.dedupe_key and await self.db.run(self._seen, message):
+        # A repeat is also caught by the primary key inside the step; checking first only
+        # saves downloading its photos again.
+        if message.attachments and message.dedupe_key and await self.db.run(self._seen, message):
             return StepResult(duplicate=True)
         photos = await self._receive_photos(message)
         try:
@@ -123,12 +128,17 @@ class Processor:
             except OSError:
                 log.warning("clean-up after a step failed", exc_info=True)
         self.processed += 1
-        self._committed()
+        self._committed(result.claim)
         return result
 
-    def _committed(self) -> None:
-        if self.on_committed is not None:
-            self.on_committed()
+    def _committed(self, claim: LocalClaim | None = None) -> None:
+        """Hand what the step claimed to the dispatcher; wake it for anything else."""
+        if self.dispatcher is None:
+            return
+        if claim is not None:
+            self.dispatcher.accept(claim.claimed)
+        if claim is None or claim.others_queued:
+            self.dispatcher.kick()
 
     # ------------------------------------------------------------------ database side
 
@@ -141,6 +151,9 @@ class Processor:
         self, session: Session, message: IncomingMessage, photos: list[ReceivedPhoto]
     ) -> StepResult:
         now = self.clock.now()
+        claim = self.dispatcher.local_claim() if self.dispatcher is not None else None
+        if claim is not None:
+            session.info[LOCAL_CLAIM] = claim
         if message.dedupe_key:
             session.add(
                 ProcessedUpdate(
@@ -172,7 +185,7 @@ class Processor:
         unused = {p.stored.path for p in photos if p.stored} - ctx.kept_paths
         for path in unused:
             ctx.after_commit.append(lambda path=path: self.attachments.delete(path))
-        return StepResult(outbox_ids=ctx.outbox_ids, after_commit=ctx.after_commit)
+        return StepResult(outbox_ids=ctx.outbox_ids, after_commit=ctx.after_commit, claim=claim)
 
     def _expire_draft(self, ctx: Context) -> None:
         expires = ctx.conversation.expires_at

@@ -7,7 +7,7 @@ again when the lease runs out (delivery is at least once; the window is one send
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,6 +53,29 @@ def payload_to_message(payload: dict[str, Any]) -> OutgoingMessage:
     )
 
 
+@dataclass
+class LocalClaim:
+    """Rows this process can send right away are claimed in the transaction that writes
+    them, so the dispatcher needs no second transaction to find them. Set on the step's
+    session as ``session.info[LOCAL_CLAIM]``; ``claimed`` collects what was claimed."""
+
+    worker: str
+    lease: timedelta
+    # Channel -> the chats this process sends to on it (None: all).
+    channels: Mapping[str, Sequence[str] | None]
+    claimed: list[ClaimedMessage] = field(default_factory=list)
+    others_queued: bool = False
+
+    def takes(self, channel: str, chat_id: str) -> bool:
+        if channel not in self.channels:
+            return False
+        chats = self.channels[channel]
+        return chats is None or chat_id in chats
+
+
+LOCAL_CLAIM = "pakn_local_claim"
+
+
 def enqueue(
     session: Session,
     identity: ChannelIdentity,
@@ -67,6 +90,11 @@ def enqueue(
     """Add a message for one channel identity. With a ``dedupe_key`` that already exists,
     nothing is added and ``None`` is returned: that is how a reminder is created only once
     whatever the number of sweeps or processes."""
+    next_attempt = max(now, not_before) if not_before else now
+    claim: LocalClaim | None = session.info.get(LOCAL_CLAIM)
+    local = (
+        claim is not None and next_attempt <= now and claim.takes(identity.channel, identity.chat_id)
+    )
     values = {
         "created_at": now,
         "person_id": identity.person_id,
@@ -78,22 +106,36 @@ def enqueue(
         "dedupe_key": dedupe_key,
         "status": PENDING,
         "attempts": 0,
-        "next_attempt_at": max(now, not_before) if not_before else now,
+        "next_attempt_at": next_attempt,
     }
-    if dedupe_key is None:
-        row = OutboxMessage(**values)
-        session.add(row)
-        session.flush()
-        return row.id
+    if local:
+        assert claim is not None
+        values.update(status=SENDING, claimed_by=claim.worker, claimed_until=now + claim.lease)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id)
-    )
-    return session.execute(statement).scalar_one_or_none()
+    statement = insert(OutboxMessage).values(**values).returning(OutboxMessage.id)
+    if dedupe_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    message_id = session.execute(statement).scalar_one_or_none()
+    if message_id is None:
+        return None
+    if local:
+        assert claim is not None
+        claim.claimed.append(
+            ClaimedMessage(
+                id=message_id,
+                person_id=identity.person_id,
+                channel=identity.channel,
+                chat_id=identity.chat_id,
+                purpose=purpose,
+                payload=values["payload"],
+                attempts=0,
+                case_id=case_id,
+            )
+        )
+    elif claim is not None:
+        claim.others_queued = True
+    return message_id
 
 
 @dataclass(frozen=True)

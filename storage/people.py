@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session
 from storage.models import ChannelIdentity, InviteCode, Person, PersonRole
 
 
+# last_seen_at picks the identity a person used last; a few minutes' precision is enough.
+LAST_SEEN_PRECISION = timedelta(minutes=5)
+
+
 @dataclass(frozen=True)
 class Sender:
     """Who wrote: the channel-side facts an adapter knows about a person."""
@@ -27,13 +31,15 @@ def identify(
     session: Session, sender: Sender, *, commune: str, now: datetime
 ) -> tuple[Person, ChannelIdentity]:
     """The person behind a channel identity, created on first contact."""
-    identity = session.scalars(
-        select(ChannelIdentity).where(
+    row = session.execute(
+        select(ChannelIdentity, Person)
+        .join(Person, Person.id == ChannelIdentity.person_id)
+        .where(
             ChannelIdentity.channel == sender.channel,
             ChannelIdentity.channel_user_id == sender.user_id,
         )
     ).one_or_none()
-    if identity is None:
+    if row is None:
         person = Person(commune=commune, display_name=sender.display_name, created_at=now)
         session.add(person)
         session.flush()
@@ -49,13 +55,17 @@ def identify(
         session.add(identity)
         session.flush()
         return person, identity
-    identity.last_seen_at = now
-    identity.chat_id = sender.chat_id
-    # Writing again means the person can be reached again.
-    identity.unreachable_since = None
+    identity, person = row
+    # Only real changes are written: most messages then cost no UPDATE here.
+    if now - identity.last_seen_at > LAST_SEEN_PRECISION:
+        identity.last_seen_at = now
+    if identity.chat_id != sender.chat_id:
+        identity.chat_id = sender.chat_id
+    if identity.unreachable_since is not None:
+        # Writing again means the person can be reached again.
+        identity.unreachable_since = None
     if sender.display_name and identity.display_name != sender.display_name:
         identity.display_name = sender.display_name
-    person = session.get_one(Person, identity.person_id)
     return person, identity
 
 

@@ -179,7 +179,7 @@ def build_application(
         .read_timeout(timeout)
         .write_timeout(timeout)
         .pool_timeout(timeout)
-        .connection_pool_size(64)
+        .connection_pool_size(8)
     )
     if rate_limited:
         # Group chats' 20 messages/minute; the overall and per-chat pace of private chats is

@@ -127,13 +127,17 @@ class Period:
     def previous(self) -> Period:
         """The period the figures are compared with.
 
-        Weeks and explicit ranges: the same number of days just before. Calendar months,
+        Weeks (also "this week so far"): the same days one week earlier. Single days and
+        explicit ranges: the same number of days just before. Calendar months,
         quarters and years (also partial ones such as "this month so far"): the same days of
         the previous month, quarter or year. Monthly and quarterly reporting periods: the
         previous one. 6-month, 9-month and annual reporting periods: the same period of the
         previous year ("cùng kỳ năm trước").
         """
-        if self.kind in ("day", "week", "range"):
+        if self.kind == "week":
+            week = timedelta(days=7)
+            return Period(self.first_day - week, self.last_day - week, "week").relabelled()
+        if self.kind in ("day", "range"):
             return Period(
                 self.first_day - timedelta(days=self.days),
                 self.first_day - timedelta(days=1),

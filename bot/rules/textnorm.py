@@ -5,6 +5,8 @@ Citizens type on phones with or without diacritics, with chat abbreviations ("ko
 lower case, diacritics removed, ``đ`` → ``d``, punctuation turned into spaces, then the
 domain abbreviations expanded and the fillers dropped. One function per step so that callers
 can pick what they need (``fold`` alone keeps every word; ``normalize`` is the full pipeline).
+``tokens`` also collapses a letter typed three or more times ("nhéeee" → "nhe"); words that
+are abbreviations ("cccd") are looked up before that.
 """
 
 from __future__ import annotations

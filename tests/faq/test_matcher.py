@@ -367,6 +367,7 @@ def test_shipped_out_of_scope_is_never_answered(shipped_matcher, question):
 
 
 def test_synthetic_corpus_speed():
+    # CPU time, not wall-clock time: the test machine may be busy with other work.
     topics = {}
     words = [f"tu{i}" for i in range(600)]
     for n in range(1000):
@@ -376,14 +377,15 @@ def test_synthetic_corpus_speed():
         )
         topics[f"t{n}"] = Topic(f"t{n}", "g", f"T {n}", "a", "b", variants)
     corpus = Corpus(topics=topics, groups=[TopicGroup("g", "G", tuple(topics))])
-    started = time.perf_counter()
+    started = time.process_time()
     matcher = FaqMatcher.build(corpus)
-    assert time.perf_counter() - started < 4.0  # 2 s target, slack for slow CI
+    assert time.process_time() - started < 2.0
     queries = [" ".join(t.questions[0].split()[:4]) for t in list(topics.values())[:300]]
+    queries += ["tu1 tu2 tu3 tuxyz", "khong lien quan gi", "tu599 tu0 tu7 tu14 tu21"]
     timings = []
     for query in queries:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         matcher.match(query)
-        timings.append(time.perf_counter() - t0)
+        timings.append(time.process_time() - t0)
     timings.sort()
-    assert timings[int(0.99 * len(timings)) - 1] < 0.010  # 5 ms target, slack for slow CI
+    assert timings[int(0.99 * len(timings)) - 1] < 0.005

@@ -107,24 +107,26 @@ async def test_citizen_files_a_case_with_a_photo_and_tracks_it(zalo, bot):
 
 
 async def test_photo_with_the_docs_field_name_and_expired_url(sqlite_config, clock):
-    async with FakeZaloServer(image_field="photo", name_field="name") as zalo:
-        async with channel_runtime(sqlite_config, clock, zalo) as bot:
-            lan = ZaloUser(zalo, bot, LAN, "Bà Lan")
-            [welcome] = await lan.say("/start")
-            assert "Xin chào Bà Lan!" in (welcome.text or "")
-            await lan.choose("Gửi phản ánh")
-            await lan.choose("Phản ánh")
-            await lan.choose("Giao thông")
-            await lan.say("Ổ gà lớn giữa đường liên thôn, xe máy đi qua rất nguy hiểm.")
-            ok = await lan.send_image(jpeg_bytes(120, 90), caption="ổ gà")
-            assert "Đã nhận ảnh 1/5" in zalo_texts(ok)
+    async with (
+        FakeZaloServer(image_field="photo", name_field="name") as zalo,
+        channel_runtime(sqlite_config, clock, zalo) as bot,
+    ):
+        lan = ZaloUser(zalo, bot, LAN, "Bà Lan")
+        [welcome] = await lan.say("/start")
+        assert "Xin chào Bà Lan!" in (welcome.text or "")
+        await lan.choose("Gửi phản ánh")
+        await lan.choose("Phản ánh")
+        await lan.choose("Giao thông")
+        await lan.say("Ổ gà lớn giữa đường liên thôn, xe máy đi qua rất nguy hiểm.")
+        ok = await lan.send_image(jpeg_bytes(120, 90), caption="ổ gà")
+        assert "Đã nhận ảnh 1/5" in zalo_texts(ok)
 
-            def expired_image() -> None:
-                zalo.add_image(LAN, jpeg_bytes(120, 90))
-                zalo.expire_media()
+        def expired_image() -> None:
+            zalo.add_image(LAN, jpeg_bytes(120, 90))
+            zalo.expire_media()
 
-            failed = await lan.send(expired_image)
-            assert "chưa tải được ảnh" in zalo_texts(failed)
+        failed = await lan.send(expired_image)
+        assert "chưa tải được ảnh" in zalo_texts(failed)
 
 
 async def test_stickers_and_unsupported_messages_are_answered_politely(zalo, sqlite_bot):
@@ -168,7 +170,8 @@ async def test_a_3000_character_message_from_the_bot_is_split(zalo, sqlite_bot, 
     await lan.say("/start")
     long_text = "\n".join(
         f"Điều {i}: Công dân có quyền phản ánh, kiến nghị với cơ quan hành chính nhà nước "
-        f"về quy định hành chính và việc thực hiện quy định đó." for i in range(1, 25)
+        f"về quy định hành chính và việc thực hiện quy định đó."
+        for i in range(1, 25)
     )
     assert 2900 < len(long_text) < 4000
     from bot.messages import OutgoingMessage

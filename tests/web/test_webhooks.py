@@ -76,7 +76,10 @@ def telegram_update(update_id: int, text: str, user: int = TG_LAN) -> dict:
 
 
 async def register_webhooks(
-    config: AppConfig, runtime: Any, zalo: FakeZaloServer | None, telegram: FakeTelegramServer | None
+    config: AppConfig,
+    runtime: Any,
+    zalo: FakeZaloServer | None,
+    telegram: FakeTelegramServer | None,
 ) -> list[str]:
     lines: list[str] = []
     public = channel_config(config, zalo, telegram, public_base_url=runtime.web.url)
@@ -98,18 +101,22 @@ async def web_bot(sqlite_config, clock, zalo, telegram):
 async def test_secrets_are_checked(web_bot, zalo, telegram):
     base = web_bot.web.url
     async with httpx.AsyncClient(base_url=base) as http:
-        zalo_cases = [({"X-Bot-Api-Secret-Token": ZALO_SECRET}, 200),
-                      ({"X-Bot-Api-Secret-Token": ZALO_SECRET + "x"}, 403),
-                      ({"X-Bot-Api-Secret-Token": TELEGRAM_SECRET}, 403),
-                      ({}, 403)]  # fmt: skip
+        zalo_cases = [
+            ({"X-Bot-Api-Secret-Token": ZALO_SECRET}, 200),
+            ({"X-Bot-Api-Secret-Token": ZALO_SECRET + "x"}, 403),
+            ({"X-Bot-Api-Secret-Token": TELEGRAM_SECRET}, 403),
+            ({}, 403),
+        ]
         for index, (headers, status) in enumerate(zalo_cases):
             body = zalo_body("/start", message_id=f"{index:020x}")
             response = await http.post("/zalo/webhook", json=body, headers=headers)
             assert response.status_code == status, (headers, response.text)
-        tg_cases = [({"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, 200),
-                    ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, 403),
-                    ({"X-Bot-Api-Secret-Token": TELEGRAM_SECRET}, 403),
-                    ({}, 403)]  # fmt: skip
+        tg_cases = [
+            ({"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, 200),
+            ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, 403),
+            ({"X-Bot-Api-Secret-Token": TELEGRAM_SECRET}, 403),
+            ({}, 403),
+        ]
         for index, (headers, status) in enumerate(tg_cases):
             update = telegram_update(100 + index, "/start")
             response = await http.post("/telegram/webhook", json=update, headers=headers)
