@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import os
 import random
@@ -32,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -56,11 +57,9 @@ POSTGRES_URL = os.environ.get(
 SCHEMA = "bench_stats"
 CHUNK = 50_000
 
-#: Indexes the statistics need on top of the initial schema (see docs/reports.md).
-INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_cases_answered ON cases (answered_at)",
-    "CREATE INDEX IF NOT EXISTS ix_cases_status_answer_due ON cases (status, answer_due_at)",
-)
+#: Indexes the statistics need on top of the initial schema (see docs/reports.md). The
+#: backlog and overdue queries use the existing (status, …) index.
+INDEXES = ("CREATE INDEX IF NOT EXISTS ix_cases_answered ON cases (answered_at)",)
 
 COLUMNS = (
     "commune", "code", "kind", "category", "unit", "status", "channel", "citizen_id",
@@ -182,7 +181,7 @@ def load(db: Database, config: AppConfig, count: int, years: int) -> float:
                 f"VALUES ({', '.join('?' for _ in COLUMNS)})"
             )
             while True:
-                chunk = [tuple(_sqlite_text(v) for v in row) for _, row in zip(range(CHUNK), rows)]
+                chunk = [tuple(map(_sqlite_text, row)) for row in itertools.islice(rows, CHUNK)]
                 if not chunk:
                     break
                 cursor.executemany(sql, chunk)
@@ -274,7 +273,9 @@ def run(kind: str, count: int, years: int, indexes: bool, keep: Path | None) -> 
         with db.engine.begin() as connection:
             connection.execute(sqlalchemy.text("ANALYZE"))
     db.close()
-    print(f"   load {load_s:.1f} s, indexes + analyse {index_s:.1f} s, loader peak RSS {rss_mb():.0f} MB")
+    print(
+        f"   load {load_s:.1f} s, indexes + analyse {index_s:.1f} s, loader peak RSS {rss_mb():.0f} MB"
+    )
 
     child = subprocess.run(
         [sys.executable, __file__, "--measure", url, str(workdir / "config.toml")],

@@ -728,8 +728,8 @@ def reminder_due_today(code: str) -> str:
     return f"⏰ Hôm nay là hạn giải quyết hồ sơ {code}."
 
 
-def overdue_digest(lines: list[str], more: int) -> str:
-    text = "⚠️ Hồ sơ quá hạn cần xử lý ngay:\n" + "\n".join(f"• {line}" for line in lines)
+def overdue_digest(count: int, lines: list[str], more: int) -> str:
+    text = f"⚠️ {count} hồ sơ quá hạn cần xử lý ngay:\n" + "\n".join(f"• {line}" for line in lines)
     if more:
         text += f"\n… và {more} hồ sơ khác."
     return text
@@ -739,11 +739,18 @@ def overdue_line(code: str, unit_name: str, days_late: int) -> str:
     return f"{code} – {unit_name} – quá hạn {days_late} ngày làm việc"
 
 
-def unopened_escalation(code: str, unit_name: str, created: str) -> str:
-    return (
-        f"🔔 Hồ sơ {code} gửi {unit_name} từ {created} chưa được tiếp nhận sau thời hạn. "
-        "Đề nghị đôn đốc cán bộ xử lý."
+def unopened_line(code: str, unit_name: str) -> str:
+    return f"{code} – {unit_name}"
+
+
+def unopened_escalation_for(count: int, lines: list[str], more: int) -> str:
+    text = (
+        f"🔔 {count} hồ sơ chưa được tiếp nhận sau thời hạn. Đề nghị đôn đốc cán bộ xử lý:\n"
+        + "\n".join(f"• {line}" for line in lines)
     )
+    if more:
+        text += f"\n… và {more} hồ sơ khác."
+    return text
 
 
 def leader_digest(count: int, lines: list[str], more: int, threshold: int) -> str:

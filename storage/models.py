@@ -129,7 +129,8 @@ class CodeCounter(Base):
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_status_due", "status", "due_at"),
+        # Covers the reminder sweep's queries (open cases by deadline) without table reads.
+        Index("ix_cases_status_due", "status", "due_at", "unit", "assigned_officer_id", "code"),
         Index("ix_cases_unit_status", "unit", "status"),
         Index("ix_cases_citizen_created", "citizen_id", "created_at"),
         Index("ix_cases_created", "created_at"),
@@ -162,6 +163,8 @@ class Case(Base):
     opened_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # When the unit head was told the case was not taken up in time (once per case).
+    escalated_at: Mapped[datetime | None]
     extensions: Mapped[int] = mapped_column(Integer, default=0)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[str | None] = mapped_column(String(20))

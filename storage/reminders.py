@@ -9,7 +9,9 @@ process never send it twice:
 * ``rem:<day>:overdue:<person>`` — every working day, one digest per officer / unit head of
   the overdue cases they answer for;
 * ``rem:<day>:leaders:<person>`` — one digest per leader of cases overdue by ≥ N working days;
-* ``esc:<case>:<open due day>`` — a case not taken up in time, escalated to the unit head.
+* ``rem:<day>:unopened:<person>`` — to each unit head, the cases not taken up in time that
+  were not escalated before (``Case.escalated_at`` is set in the same transaction, so each
+  case is escalated once).
 
 Keys that start with the day let one index range read tell which were already queued today.
 """
@@ -17,12 +19,12 @@ Keys that start with the day let one index range read tell which were already qu
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Row, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -73,8 +75,13 @@ class ReminderSweep:
                 return result
         result.ran = True
         today = self.calculator.local_date(now)
-        planned = self._plan(session, today, now)
-        existing = self._existing_keys(session, today, planned)
+        day = today.isoformat()
+        planned = (
+            self._plan_upcoming(session, today, day)
+            + self._plan_overdue(session, today, day)
+            + self._plan_unopened(session, today, day, now)
+        )
+        existing = self._existing_keys(session, today)
         fresh = [p for p in planned if p.key not in existing]
         result.queued = self._insert(session, fresh, now)
         for item in fresh:
@@ -84,30 +91,7 @@ class ReminderSweep:
 
     # ------------------------------------------------------------------ planning
 
-    def _plan(self, session: Session, today: date, now: datetime) -> list[_Planned]:
-        reminders = self.config.reminders
-        tz = self.config.commune.timezone
-        horizon_day = self.calendar.add_working_days(today, reminders.before_due_working_days)
-        end_of_yesterday = self.calculator.end_of_day(today - timedelta(days=1))
-        rows = session.execute(
-            select(
-                Case.id,
-                Case.code,
-                Case.unit,
-                Case.status,
-                Case.assigned_officer_id,
-                Case.due_at,
-                Case.open_due_at,
-                Case.created_at,
-            ).where(
-                Case.status.in_(OPEN_STATUSES),
-                or_(
-                    Case.due_at <= self.calculator.end_of_day(horizon_day),
-                    and_(Case.status == "new", Case.open_due_at <= end_of_yesterday),
-                ),
-            )
-        ).all()
-
+    def _staff(self, session: Session) -> tuple[Callable[[str], list[int]], Callable[[str], list[int]]]:
         officers_of: dict[str, list[int]] = {}
         heads_of: dict[str, list[int]] = {}
 
@@ -121,72 +105,103 @@ class ReminderSweep:
                 heads_of[unit] = self.cases.heads_of_unit(session, unit)
             return heads_of[unit]
 
+        return officers, heads
+
+    def _plan_upcoming(self, session: Session, today: date, day: str) -> list[_Planned]:
+        """Per case: N working days before the deadline, and on the due day."""
+        before = self.config.reminders.before_due_working_days
+        tz = self.config.commune.timezone
+        horizon_day = self.calendar.add_working_days(today, before)
+        rows = session.execute(
+            select(Case.id, Case.code, Case.unit, Case.assigned_officer_id, Case.due_at).where(
+                Case.status.in_(OPEN_STATUSES),
+                Case.due_at > self.calculator.end_of_day(today - timedelta(days=1)),
+                Case.due_at <= self.calculator.end_of_day(horizon_day),
+            )
+        ).all()
+        officers, _heads = self._staff(session)
         planned: list[_Planned] = []
-        overdue_by_person: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-        for_leaders: list[tuple[int, str, str]] = []
-        day = today.isoformat()
-        for case_id, code, unit, status, officer_id, due_at, open_due_at, created_at in rows:
+        for case_id, code, unit, officer_id, due_at in rows:
             due_day = self.calculator.local_date(due_at)
             responsible = [officer_id] if officer_id else officers(unit)
             view = (Option(f"off:view:{case_id}", texts.OFFICER_OPTIONS["view"]),)
-            if today < due_day:
-                before_day = self.calendar.add_working_days(
-                    due_day, -reminders.before_due_working_days
-                )
-                if today == before_day:
-                    left = self.calendar.working_days_between(today, due_day)
-                    message = OutgoingMessage(
-                        text=texts.reminder_before_due(code, texts.local_date(due_at, tz), left),
-                        options=view,
-                    )
-                    planned += [
-                        _Planned(f"rem:{day}:before:{case_id}:{due_day}:{p}", p, message, case_id, "before")
-                        for p in responsible
-                    ]
-            elif today == due_day:
+            if due_day == today:
                 message = OutgoingMessage(text=texts.reminder_due_today(code), options=view)
                 planned += [
                     _Planned(f"rem:{day}:due:{case_id}:{p}", p, message, case_id, "due")
                     for p in responsible
                 ]
-            else:
-                late = self.calendar.working_days_between(due_day, today)
-                line = (late, code, texts.overdue_line(code, self.config.unit_name(unit), late))
-                for person_id in dict.fromkeys(responsible + heads(unit)):
-                    overdue_by_person[person_id].append(line)
-                if late >= reminders.leader_digest_after_overdue_working_days:
-                    for_leaders.append(line)
-            if status == "new" and self.calculator.local_date(open_due_at) < today:
-                open_day = self.calculator.local_date(open_due_at)
+            elif self.calendar.add_working_days(due_day, -before) == today:
+                left = self.calendar.working_days_between(today, due_day)
                 message = OutgoingMessage(
-                    text=texts.unopened_escalation(
-                        code, self.config.unit_name(unit), texts.local_date(created_at, tz)
-                    ),
+                    text=texts.reminder_before_due(code, texts.local_date(due_at, tz), left),
                     options=view,
                 )
                 planned += [
-                    _Planned(f"esc:{case_id}:{open_day}:{p}", p, message, case_id, "unopened")
-                    for p in heads(unit)
+                    _Planned(
+                        f"rem:{day}:before:{case_id}:{due_day}:{p}", p, message, case_id, "before"
+                    )
+                    for p in responsible
                 ]
+        return planned
 
-        for person_id, lines in overdue_by_person.items():
-            planned.append(
-                _Planned(
-                    f"rem:{day}:overdue:{person_id}",
-                    person_id,
-                    OutgoingMessage(
-                        text=texts.overdue_digest(*_top(lines)),
-                        options=(Option("off:list:0", texts.OFFICER_OPTIONS["list"]),),
-                    ),
-                    None,
-                    "overdue",
-                )
+    def _worst(self, session: Session, condition: Any, *, per: Sequence[Any]) -> list[Row[Any]]:
+        """For each group of ``per``, the count and the DIGEST_LINES most overdue cases
+        matching ``condition`` — counted and ranked in SQL, however many cases there are."""
+        ranked = (
+            select(
+                Case.code,
+                Case.unit,
+                Case.due_at,
+                *per,
+                func.row_number()
+                .over(partition_by=list(per), order_by=(Case.due_at, Case.id))
+                .label("rank"),
+                func.count().over(partition_by=list(per)).label("total"),
             )
-        if for_leaders:
-            shown, more = _top(for_leaders)
-            text = texts.leader_digest(
-                len(for_leaders), shown, more, reminders.leader_digest_after_overdue_working_days
-            )
+            .where(condition)
+            .subquery()
+        )
+        return list(session.execute(select(ranked).where(ranked.c.rank <= DIGEST_LINES)).all())
+
+    def _plan_overdue(self, session: Session, today: date, day: str) -> list[_Planned]:
+        """Daily digests: to each officer and unit head, and from N working days late to
+        each leader."""
+        overdue = and_(
+            Case.status.in_(OPEN_STATUSES),
+            Case.due_at <= self.calculator.end_of_day(today - timedelta(days=1)),
+        )
+        officers, heads = self._staff(session)
+        lines_of: dict[int, list[tuple[datetime, str, str]]] = defaultdict(list)
+        totals: dict[int, int] = defaultdict(int)
+        for row in self._worst(session, overdue, per=(Case.unit, Case.assigned_officer_id)):
+            line = self._overdue_line(row, today)
+            recipients = [row.assigned_officer_id] if row.assigned_officer_id else officers(row.unit)
+            for person_id in dict.fromkeys(recipients + heads(row.unit)):
+                lines_of[person_id].append(line)
+        for unit, officer_id, count in session.execute(
+            select(Case.unit, Case.assigned_officer_id, func.count())
+            .where(overdue)
+            .group_by(Case.unit, Case.assigned_officer_id)
+        ):
+            recipients = [officer_id] if officer_id else officers(unit)
+            for person_id in dict.fromkeys(recipients + heads(unit)):
+                totals[person_id] += count
+        planned = [
+            self._digest(day, "overdue", person_id, texts.overdue_digest, lines, totals[person_id])
+            for person_id, lines in lines_of.items()
+        ]
+        threshold = self.config.reminders.leader_digest_after_overdue_working_days
+        late_day = self.calendar.add_working_days(today, -threshold)
+        very_late = and_(
+            Case.status.in_(OPEN_STATUSES), Case.due_at <= self.calculator.end_of_day(late_day)
+        )
+        rows = self._worst(session, very_late, per=())
+        if rows:
+            lines = [self._overdue_line(row, today) for row in rows]
+            shown = [text for _due, _code, text in sorted(lines)]
+            total = int(rows[0].total)
+            text = texts.leader_digest(total, shown, total - len(shown), threshold)
             for leader in people_with_role(session, "leader"):
                 planned.append(
                     _Planned(
@@ -199,25 +214,66 @@ class ReminderSweep:
                 )
         return planned
 
+    def _plan_unopened(
+        self, session: Session, today: date, day: str, now: datetime
+    ) -> list[_Planned]:
+        """Cases not taken up in time, to the unit heads, once per case."""
+        condition = and_(
+            Case.status == "new",
+            Case.open_due_at <= self.calculator.end_of_day(today - timedelta(days=1)),
+            Case.escalated_at.is_(None),
+        )
+        _officers, heads = self._staff(session)
+        lines_of: dict[int, list[tuple[datetime, str, str]]] = defaultdict(list)
+        totals: dict[int, int] = defaultdict(int)
+        for row in self._worst(session, condition, per=(Case.unit,)):
+            line = (row.due_at, row.code, texts.unopened_line(row.code, self.config.unit_name(row.unit)))
+            for head in heads(row.unit):
+                lines_of[head].append(line)
+                if row.rank == 1:
+                    totals[head] += int(row.total)
+        if lines_of:
+            session.execute(update(Case).where(condition).values(escalated_at=now))
+        return [
+            self._digest(day, "unopened", head, texts.unopened_escalation_for, lines, totals[head])
+            for head, lines in lines_of.items()
+        ]
+
+    def _overdue_line(self, row: Row[Any], today: date) -> tuple[datetime, str, str]:
+        late = self.calendar.working_days_between(self.calculator.local_date(row.due_at), today)
+        return (row.due_at, row.code, texts.overdue_line(row.code, self.config.unit_name(row.unit), late))
+
+    def _digest(
+        self,
+        day: str,
+        kind: str,
+        person_id: int,
+        render: Callable[[int, list[str], int], str],
+        lines: list[tuple[datetime, str, str]],
+        total: int,
+    ) -> _Planned:
+        shown = [text for _due, _code, text in sorted(lines)[:DIGEST_LINES]]
+        return _Planned(
+            f"rem:{day}:{kind}:{person_id}",
+            person_id,
+            OutgoingMessage(
+                text=render(total, shown, max(total - len(shown), 0)),
+                options=(Option("off:list:0", texts.OFFICER_OPTIONS["list"]),),
+            ),
+            None,
+            kind,
+        )
+
     # ------------------------------------------------------------------ writing
 
-    def _existing_keys(self, session: Session, today: date, planned: list[_Planned]) -> set[str]:
+    def _existing_keys(self, session: Session, today: date) -> set[str]:
         prefix = f"rem:{today.isoformat()}:"
-        keys = set(
-            session.scalars(
-                select(OutboxMessage.dedupe_key).where(
-                    OutboxMessage.dedupe_key >= prefix,
-                    OutboxMessage.dedupe_key < prefix[:-1] + ";",
-                )
+        keys = session.scalars(
+            select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.dedupe_key >= prefix,
+                OutboxMessage.dedupe_key < prefix[:-1] + ";",
             )
         )
-        escalations = [p.key for p in planned if p.key.startswith("esc:")]
-        for chunk in _chunks(escalations, 500):
-            keys.update(
-                session.scalars(
-                    select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk))
-                )
-            )
         return {k for k in keys if k}
 
     def _insert(self, session: Session, planned: list[_Planned], now: datetime) -> int:
@@ -287,13 +343,6 @@ def housekeeping(session: Session, now: datetime) -> dict[str, int]:
     old = now - timedelta(days=7)
     deleted = session.query(ProcessedUpdate).filter(ProcessedUpdate.processed_at < old).delete()
     return {"processed_updates": deleted}
-
-
-def _top(lines: list[tuple[int, str, str]]) -> tuple[list[str], int]:
-    ordered = sorted(lines, key=lambda item: (-item[0], item[1]))
-    return [text for _late, _code, text in ordered[:DIGEST_LINES]], max(
-        len(ordered) - DIGEST_LINES, 0
-    )
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

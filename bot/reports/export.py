@@ -184,13 +184,16 @@ def collect_export(
     unit: str | None = None,
 ) -> ExportData:
     """The summary figures of an export (the case list is streamed when writing)."""
+    total, by_unit = service.summary_and_breakdown(
+        session, period, "unit", as_of=as_of, unit=unit, compare=True
+    )
     return ExportData(
         config=service.config,
         period=period,
         as_of=as_of,
         unit=unit,
-        total=service.summary(session, period, as_of=as_of, unit=unit),
-        by_unit=service.breakdown(session, period, "unit", as_of=as_of, unit=unit),
+        total=total,
+        by_unit=by_unit,
         by_category=service.breakdown(session, period, "category", as_of=as_of, unit=unit),
         by_kind=service.breakdown(session, period, "kind", as_of=as_of, unit=unit),
     )
@@ -291,7 +294,19 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any, **style: Any) -> WriteOnlyCell:
     return cell
 
 
+def _landscape(sheet: WriteOnlyWorksheet, *, title_rows: str | None = None) -> None:
+    """Printed on A4 landscape, as wide as the page (communes print their reports)."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = "9"  # A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        sheet.print_title_rows = title_rows
+
+
 def _summary_sheet(sheet: WriteOnlyWorksheet, data: ExportData) -> None:
+    _landscape(sheet, title_rows=f"{SUMMARY_HEADER_ROW}:{SUMMARY_HEADER_ROW}")
     sheet.freeze_panes = f"D{SUMMARY_HEADER_ROW + 1}"
     for letter, width in (("A", 12), ("B", 20), ("C", 40)):
         sheet.column_dimensions[letter].width = width
@@ -340,6 +355,7 @@ def _figure(row: SummaryRow, column: SummaryColumn) -> float | int | None:
 
 
 def _cases_sheet(sheet: WriteOnlyWorksheet, data: ExportData, rows: Iterable[CaseRow]) -> None:
+    _landscape(sheet, title_rows="1:1")
     sheet.freeze_panes = "B2"
     for index, column in enumerate(CASE_COLUMNS, 1):
         sheet.column_dimensions[_column_letter(index)].width = column.width

@@ -106,17 +106,20 @@ def collect_report(
     (commune) or per category (``unit`` given), the trend of the ``trend_weeks`` weeks up to
     the end of the period, and the oldest overdue cases."""
     group_by: Literal["unit", "category"] = "unit" if unit is None else "category"
+    stats, groups = service.summary_and_breakdown(
+        session, period, group_by, as_of=as_of, unit=unit, compare=True
+    )
     return ReportData(
         period=period,
         as_of=as_of,
         unit=unit,
-        stats=service.summary(session, period, as_of=as_of, unit=unit),
+        stats=stats,
         ytd=(
             service.summary(session, ytd, as_of=as_of, unit=unit, compare=False)
             if ytd is not None
             else None
         ),
-        groups=service.breakdown(session, period, group_by, as_of=as_of, unit=unit),
+        groups=groups,
         group_by=group_by,
         trend=service.weekly_trend(session, period.last_day, trend_weeks, unit=unit),
         overdue=service.oldest_overdue(session, as_of, unit=unit, limit=OVERDUE_SHOWN),
@@ -138,14 +141,16 @@ def collect_weekly(
     today = service.calculator.local_date(as_of)
     week = last_week(today)
     ytd = year_to_date(week.last_day)
-    week_units = service.breakdown(session, week, "unit", as_of=as_of, compare=True)
-    ytd_units = service.breakdown(session, ytd, "unit", as_of=as_of)
+    week_total, week_units = service.summary_and_breakdown(
+        session, week, "unit", as_of=as_of, compare=True
+    )
+    ytd_total, ytd_units = service.summary_and_breakdown(session, ytd, "unit", as_of=as_of)
     commune = ReportData(
         period=week,
         as_of=as_of,
         unit=None,
-        stats=service.summary(session, week, as_of=as_of),
-        ytd=service.summary(session, ytd, as_of=as_of, compare=False),
+        stats=week_total,
+        ytd=ytd_total,
         groups=week_units,
         group_by="unit",
         trend=service.weekly_trend(session, week.last_day, trend_weeks),

@@ -359,3 +359,23 @@ def test_grouped_trend_and_overdue(sample: Database, service: StatsService) -> N
         "van_phong": ["C15"],
     }
     assert overdue["kinh_te"][0].working_days_late == 17
+
+
+def test_summary_and_breakdown_together(sample: Database, service: StatsService) -> None:
+    with sample.transaction() as session:
+        total, units = service.summary_and_breakdown(
+            session, WEEK, "unit", as_of=AS_OF, compare=True
+        )
+        alone = service.summary(session, WEEK, as_of=AS_OF)
+        groups = service.breakdown(session, WEEK, "unit", as_of=AS_OF, compare=True)
+        _, categories = service.summary_and_breakdown(session, WEEK, "category", as_of=AS_OF)
+        by_category = service.breakdown(session, WEEK, "category", as_of=AS_OF)
+        ytd = Period(date(2026, 1, 1), date(2026, 3, 1), "year")
+        ytd_total, _ = service.summary_and_breakdown(session, ytd, "kind", as_of=AS_OF)
+        ytd_alone = service.summary(session, ytd, as_of=AS_OF, compare=False)
+    assert total == alone and total.previous == alone.previous
+    assert (total.handling_median, total.handling_p90) == (8.0, 23.0)
+    assert units == groups
+    assert all(units[k].previous == groups[k].previous for k in units)
+    assert categories == by_category
+    assert ytd_total == ytd_alone

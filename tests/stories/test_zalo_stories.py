@@ -137,11 +137,12 @@ async def test_stickers_and_unsupported_messages_are_answered_politely(zalo, sql
     [question] = await lan.choose("Phản ánh")
     sticker = zalo_texts(await lan.send(lambda: zalo.add_sticker(LAN)))
     assert "nhãn dán" in sticker
-    assert "lĩnh vực" in sticker.lower() or (question.text or "")[:20] in sticker
+    # The current question is asked again, with its numbered options.
+    assert (question.text or "") in sticker
     unsupported = zalo_texts(await lan.send(lambda: zalo.add_unsupported(LAN)))
     assert "chưa đọc được loại tin nhắn này" in unsupported
-    # The question is asked again, with its numbered options.
-    assert options_of(unsupported)
+    assert (question.text or "") in unsupported
+    assert options_of(unsupported) == options_of(question.text)
 
 
 async def test_a_long_answer_arrives_as_two_messages(zalo, sqlite_bot):
@@ -152,7 +153,7 @@ async def test_a_long_answer_arrives_as_two_messages(zalo, sqlite_bot):
     await lan.choose("Phản ánh")
     await lan.choose("Môi trường")
     content = ("Nước thải từ xưởng chế biến chảy ra mương thủy lợi của thôn. " * 50)[:1990]
-    replies = await lan.say(content)
+    await lan.say(content)
     await lan.choose("Bỏ qua")
     await lan.choose("Thôn Nam")
     await lan.choose("ẩn danh")
@@ -161,7 +162,6 @@ async def test_a_long_answer_arrives_as_two_messages(zalo, sqlite_bot):
     assert len(summary) == 2, zalo.describe()
     assert all(len(m.text or "") <= 2000 for m in lan.received)
     assert options_of(summary[-1].text), "the options come with the last part"
-    assert replies
 
 
 async def test_a_3000_character_message_from_the_bot_is_split(zalo, sqlite_bot, clock):
