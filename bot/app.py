@@ -23,9 +23,10 @@ from bot.dispatcher import OutboxDispatcher
 from bot.links import LinkSigner, load_secret
 from bot.messages import IncomingMessage
 from bot.processing import Processor
-from bot.rules.deadlines import DeadlineCalculator
+from bot.rules.deadlines import DeadlineCalculator, Milestone
 from bot.rules.delivery_windows import DeliveryWindows
 from bot.rules.routing import RoutingClassifier, build_classifier
+from faq.service import FaqService
 from handlers.app import build_router
 from handlers.context import Services
 from handlers.router import Router
@@ -116,6 +117,13 @@ class Runtime:
             self.scheduler.add_job(
                 self.run_housekeeping, "cron", hour=3, id="housekeeping", coalesce=True
             )
+            self.scheduler.add_job(
+                self.services.extras["faq"].reload_if_changed,
+                "interval",
+                seconds=30,
+                id="faq-reload",
+                coalesce=True,
+            )
             self.scheduler.start()
 
     async def stop(self) -> None:
@@ -147,8 +155,50 @@ def build_services(config: AppConfig, store: AttachmentStore) -> Services:
         deadlines=deadlines,
         cases=CaseService(config, deadlines, windows),
         classifier=classifier_for(config),
-        extras={"attachments": store},
+        extras={"attachments": store, "faq": faq_for(config)},
     )
+
+
+def faq_for(config: AppConfig) -> FaqService:
+    return FaqService(
+        config.faq.extra_corpus_dirs,
+        faq_facts(config),
+        answer_threshold=config.faq.answer_threshold,
+        answer_margin=config.faq.answer_margin,
+        suggest_threshold=config.faq.suggest_threshold,
+    )
+
+
+def faq_facts(config: AppConfig) -> dict[str, str]:
+    """The commune's facts that FAQ answers quote (placeholders in faq/data/*.toml)."""
+    commune = config.commune
+    policy = config.deadlines
+
+    def limit(milestone: Milestone, kind: str = "phan_anh_kien_nghi") -> str:
+        found = policy.limit_for(milestone, kind=kind)
+        return found.describe(remote=policy.remote_area) if found else ""
+
+    return {
+        "commune_name": commune.name,
+        "authority": commune.authority,
+        "commune_address": commune.address,
+        "commune_phone": commune.phone,
+        "commune_hotline": commune.hotline,
+        "commune_email": commune.email,
+        "office_hours": commune.office_hours,
+        "reception_schedule": commune.reception_schedule,
+        "one_stop_desk": commune.one_stop_desk,
+        "public_service_portal": commune.public_service_portal,
+        "open_days": limit("open"),
+        "pakn_answer_days": limit("answer"),
+        "khieu_nai_accept_days": limit("accept", "khieu_nai"),
+        "khieu_nai_answer_days": limit("answer", "khieu_nai"),
+        "to_cao_accept_days": limit("accept", "to_cao"),
+        "to_cao_answer_days": limit("answer", "to_cao"),
+        "rating_days": limit("rating"),
+        "reopen_days": limit("reopen"),
+        "data_retention": commune.data_retention,
+    }
 
 
 def classifier_for(config: AppConfig) -> RoutingClassifier:

@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -163,6 +165,108 @@ def route_command(args: argparse.Namespace, config: AppConfig) -> int:
     print(f"confidence: {decision.confidence:.2f} ({'used as is' if confident else 'citizen picks'})")
     for phrase, space, label, weight in classifier.explain(args.text):
         print(f"  {weight:+.1f} {space}:{label} «{phrase}»")
+    return 0
+
+
+def _faq_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="faq_command", required=True)
+    ask = sub.add_parser("ask", help="show how a question would be answered")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true")
+    sub.add_parser("check", help="validate the FAQ corpus (exit 1 when broken)")
+    misses = sub.add_parser("misses", help="most frequent unanswered or unhelpful questions")
+    misses.add_argument("--since", default="7d", help="e.g. 7d, 24h, 30d (default 7d)")
+    misses.add_argument("--limit", type=int, default=30)
+    sub.add_parser("reload", help="check the corpus; the running bot reloads it by itself")
+
+
+def _since(text: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)([dh])", text.strip())
+    if not match:
+        raise ValueError("--since must look like 7d or 24h")
+    amount = int(match[1])
+    return timedelta(days=amount) if match[2] == "d" else timedelta(hours=amount)
+
+
+@command("faq", "FAQ corpus tools: ask, check, misses, reload", _faq_arguments)
+def faq_command(args: argparse.Namespace, config: AppConfig) -> int:
+    import json
+
+    from faq.corpus import REQUIRED_TOPIC_IDS, check_corpus, load_corpus
+
+    if args.faq_command in ("check", "reload"):
+        from bot.app import faq_for
+
+        try:
+            corpus = load_corpus([*faq_for(config).directories])
+        except ValueError as error:
+            print(f"FAQ corpus is broken: {error}", file=sys.stderr)
+            return 1
+        problems = check_corpus(corpus, REQUIRED_TOPIC_IDS)
+        for problem in problems:
+            print(f"- {problem}", file=sys.stderr)
+        if problems:
+            print(f"FAQ corpus has {len(problems)} problem(s).", file=sys.stderr)
+            return 1
+        variants = sum(len(t.questions) for t in corpus.topics.values())
+        print(f"FAQ corpus OK: {len(corpus.topics)} topics, {variants} question variants.")
+        if args.faq_command == "reload":
+            print("The running bot picks up corpus changes within 30 seconds.")
+        return 0
+    if args.faq_command == "ask":
+        from bot.app import faq_for
+
+        service = faq_for(config)
+        decision = service.match(args.question)
+        if args.json:
+            print(json.dumps(decision.as_json_dict(), ensure_ascii=False))
+            return 0
+        print(f"outcome: {decision.outcome}  score: {decision.score:.2f}")
+        topic = service.topic(decision.topic_id) if decision.topic_id else None
+        if topic is not None:
+            print(f"topic:   {topic.id} – {topic.title}")
+            if decision.outcome == "answer":
+                print(service.answer(topic))
+        for topic_id, score in decision.alternatives:
+            print(f"  also {topic_id} ({score:.2f})")
+        return 0
+    from bot.clock import SystemClock
+    from storage.models import FaqLog
+
+    try:
+        since = SystemClock().now() - _since(args.since)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    db = _open_db(config)
+    try:
+        rows = db.call(
+            lambda session: [
+                (row.question, row.outcome)
+                for row in session.query(FaqLog).filter(FaqLog.at >= since)
+            ]
+        )
+    finally:
+        db.close()
+    from collections import Counter
+
+    from bot.rules.textnorm import normalize
+
+    counts: Counter[str] = Counter()
+    example: dict[str, str] = {}
+    outcomes: dict[str, Counter[str]] = {}
+    for question, outcome in rows:
+        key = normalize(question)
+        counts[key] += 1
+        example.setdefault(key, question)
+        outcomes.setdefault(key, Counter())[outcome] += 1
+    if not counts:
+        print(f"No unanswered or unhelpful questions since {args.since}.")
+        return 0
+    print(f"{sum(counts.values())} question(s) since {args.since}; most frequent first:")
+    for key, count in counts.most_common(args.limit):
+        detail = ", ".join(f"{o} {n}" for o, n in outcomes[key].items())
+        print(f"{count:>4}  {example[key]}  ({detail})")
     return 0
 
 

@@ -455,9 +455,9 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
 
     faq_table = root.table("faq", required=False)
     faq = FaqConfig(
-        answer_threshold=faq_table.fraction("answer_threshold", 0.72),
+        answer_threshold=faq_table.fraction("answer_threshold", 0.58),
         answer_margin=faq_table.fraction("answer_margin", 0.08),
-        suggest_threshold=faq_table.fraction("suggest_threshold", 0.45),
+        suggest_threshold=faq_table.fraction("suggest_threshold", 0.40),
         extra_corpus_dirs=_paths(faq_table, "extra_corpus_dirs", base),
     )
     if faq.suggest_threshold > faq.answer_threshold:

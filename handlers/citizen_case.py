@@ -37,6 +37,9 @@ class CaseReplyFlow:
     def accepts_photos(self, ctx: Context) -> bool:
         return True
 
+    def expects_text(self, ctx: Context) -> bool:
+        return True
+
     def cancel(self, ctx: Context) -> None:
         ctx.end_flow()
 
@@ -87,6 +90,9 @@ class CommentFlow:
 
     def accepts_photos(self, ctx: Context) -> bool:
         return False
+
+    def expects_text(self, ctx: Context) -> bool:
+        return True
 
     def cancel(self, ctx: Context) -> None:
         ctx.end_flow()

@@ -79,6 +79,27 @@ class IntakeFlow:
     def accepts_photos(self, ctx: Context) -> bool:
         return ctx.step in ("photos", "content")
 
+    def expects_text(self, ctx: Context) -> bool:
+        if ctx.step == "kind":
+            # Typed text at the first question is the description (free-text start).
+            return not (ctx.draft or {}).get("content")
+        return ctx.step in ("content", "long_text", "place", "address", "contact", "name", "phone")
+
+    def start_with_text(self, ctx: Context, text: str) -> None:
+        """File a text the citizen typed outside the flow ("Gửi thành phản ánh")."""
+        if ctx.draft is not None:
+            self.start(ctx)
+            return
+        if self._limit_reached(ctx):
+            return
+        ctx.save_draft({"step": "kind", "photos": []})
+        ctx.start_flow(FLOW, "kind")
+        text = text[: ctx.config.limits.max_text_length]
+        if len(text) < ctx.config.limits.min_text_length:
+            self.ask(ctx)
+            return
+        self._route(ctx, text)
+
     # ------------------------------------------------------------------ plumbing
 
     def _goto(self, ctx: Context, step: str, **changes: Any) -> None:

@@ -246,6 +246,10 @@ class OfficerFlow:
     def accepts_photos(self, ctx: Context) -> bool:
         return ctx.step in ("ask_text", "answer_text")
 
+    def expects_text(self, ctx: Context) -> bool:
+        # Officers' typed text is always theirs to give (answers, reasons, dates).
+        return True
+
     def cancel(self, ctx: Context) -> None:
         ctx.end_flow()
 

@@ -8,7 +8,8 @@ the free-text handler); ``Router.handle`` applies one order of precedence for ev
 2. a command (``/start``, ``/huy``…) runs whatever the step;
 3. an option (button, number or label) goes to the prefix that owns it; a flow's options
    are only valid while offered;
-4. otherwise the active flow's current step gets the message;
+4. otherwise the active flow's current step gets the message — except a question the FAQ
+   answers, typed where the step expects a choice: it is answered and the step asked again;
 5. otherwise the free-text handler (questions, complaints typed without the menu).
 """
 
@@ -50,6 +51,9 @@ class Flow(Protocol):
     def accepts_photos(self, ctx: Context) -> bool:
         """Whether the current step takes photos."""
 
+    def expects_text(self, ctx: Context) -> bool:
+        """Whether typed text is the answer to the current step (else: a choice)."""
+
     def cancel(self, ctx: Context) -> None:
         """Leave the flow, discarding what it collected."""
 
@@ -61,6 +65,8 @@ class Router:
         self.flows: dict[str, Flow] = {}
         self.free_text: Handler = show_menu_not_understood
         self.menu: Handler = show_menu_not_understood
+        # Answers a question typed where a flow expects a choice; True if it did.
+        self.faq_in_flow: Callable[[Context], bool] | None = None
 
     # ------------------------------------------------------------------ registration
 
@@ -143,6 +149,15 @@ class Router:
             self.reask(ctx)
             return
         if flow is not None:
+            if (
+                text
+                and not flow.expects_text(ctx)
+                and self.faq_in_flow is not None
+                and self.faq_in_flow(ctx)
+            ):
+                # A question in the middle of a flow: answered, and the flow goes on.
+                flow.ask(ctx)
+                return
             flow.handle(ctx)
             return
         self.free_text(ctx)

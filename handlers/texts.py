@@ -801,3 +801,43 @@ def auto_closed_for_citizen(code: str) -> str:
 
 
 REPLY_MORE = f"Bạn có thể gửi thêm tin nhắn hoặc ảnh, hoặc bấm «{DONE}»."
+
+
+# ----------------------------------------------------------------------------- questions (FAQ)
+
+FAQ_HELPFUL = "Câu trả lời có giúp ích không?"
+FAQ_UP = "👍 Có ích"
+FAQ_DOWN = "👎 Chưa đúng ý"
+FAQ_SUGGEST = "Có phải bạn muốn hỏi về một trong các nội dung sau?"
+FAQ_NOT_THESE = "Không phải, gửi câu hỏi cho cán bộ"
+FAQ_ASK_OFFICER = "Gửi câu hỏi cho cán bộ"
+FAQ_TO_CASE = "Gửi thành phản ánh"
+FAQ_JUST_ASKING = "Không, tôi chỉ hỏi"
+FAQ_THANKS_UP = "Cảm ơn bạn! 😊"
+FAQ_BROWSE = "Bạn chọn chủ đề muốn tìm hiểu, hoặc gõ câu hỏi bằng lời của mình:"
+FAQ_CHOOSE_TOPIC = "Bạn chọn câu hỏi:"
+FAQ_QUESTION_GONE = "Mình không còn giữ câu hỏi trước. Bạn gõ lại câu hỏi giúp mình nhé."
+
+
+def faq_more(title: str) -> str:
+    return f"Xem thêm: {title}"
+
+
+def faq_none(hotline: str) -> str:
+    return (
+        "Mình chưa có câu trả lời cho câu hỏi này. Bạn có thể gửi câu hỏi cho cán bộ xã, "
+        f"hoặc gọi đường dây nóng {hotline}."
+    )
+
+
+def faq_thanks_down(hotline: str) -> str:
+    return (
+        "Cảm ơn bạn đã cho biết, mình sẽ ghi nhận để trả lời tốt hơn. Bạn có thể gửi câu hỏi "
+        f"cho cán bộ, hoặc gọi đường dây nóng {hotline}."
+    )
+
+
+FAQ_OFFER_CASE = (
+    "Có vẻ bạn đang phản ánh một việc cụ thể. Bạn có muốn gửi thành phản ánh để cán bộ xã "
+    "xử lý và trả lời không?"
+)

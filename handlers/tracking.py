@@ -48,6 +48,9 @@ class TrackingFlow:
     def accepts_photos(self, ctx: Context) -> bool:
         return False
 
+    def expects_text(self, ctx: Context) -> bool:
+        return True
+
     def cancel(self, ctx: Context) -> None:
         ctx.end_flow()
 

@@ -266,3 +266,17 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     update_key: Mapped[str] = mapped_column(String(100), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class FaqLog(Base):
+    """Questions the FAQ could not answer, or whose answer was marked unhelpful. No person
+    is recorded and phone numbers are masked: this is for improving the corpus."""
+
+    __tablename__ = "faq_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    question: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(20))
+    topic_id: Mapped[str | None] = mapped_column(String(80))
+    score: Mapped[float | None] = mapped_column(Float)

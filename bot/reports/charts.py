@@ -88,7 +88,9 @@ def _bar_total(stats: PeriodStats) -> int:
 
 
 def _bars(axes: Axes, groups: Sequence[BarGroup], group_title: str) -> None:
-    axes.set_title(f"{group_title}: đã trả lời và đang xử lý", loc="left", fontsize=11)
+    axes.set_title(
+        f"{group_title}: đã trả lời trong kỳ, đang xử lý hiện nay", loc="left", fontsize=11
+    )
     if not groups:
         axes.text(0.5, 0.5, "Không có số liệu", ha="center", va="center")
         axes.set_axis_off()

@@ -283,6 +283,7 @@ _TITLE = Font(bold=True, size=13)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_HEADER = Alignment(wrap_text=True, vertical="center", horizontal="center")
 _NUMBER_FORMATS: dict[Number, str] = {"count": "#,##0", "rate": "0.0%", "days": "0.0"}
 _DATE_FORMAT = "dd/mm/yyyy hh:mm"
 
@@ -308,10 +309,11 @@ def _landscape(sheet: WriteOnlyWorksheet, *, title_rows: str | None = None) -> N
 def _summary_sheet(sheet: WriteOnlyWorksheet, data: ExportData) -> None:
     _landscape(sheet, title_rows=f"{SUMMARY_HEADER_ROW}:{SUMMARY_HEADER_ROW}")
     sheet.freeze_panes = f"D{SUMMARY_HEADER_ROW + 1}"
-    for letter, width in (("A", 12), ("B", 20), ("C", 40)):
+    for letter, width in (("A", 11), ("B", 20), ("C", 38)):
         sheet.column_dimensions[letter].width = width
     for index in range(len(SUMMARY_COLUMNS)):
-        sheet.column_dimensions[_column_letter(4 + index)].width = 14
+        sheet.column_dimensions[_column_letter(4 + index)].width = 11
+    sheet.row_dimensions[SUMMARY_HEADER_ROW].height = 58
     tz = data.config.commune.timezone
     local = data.as_of.astimezone(tz)
     sheet.append(
@@ -359,9 +361,10 @@ def _cases_sheet(sheet: WriteOnlyWorksheet, data: ExportData, rows: Iterable[Cas
     sheet.freeze_panes = "B2"
     for index, column in enumerate(CASE_COLUMNS, 1):
         sheet.column_dimensions[_column_letter(index)].width = column.width
+    sheet.row_dimensions[1].height = 32
     sheet.append(
         [
-            _cell(sheet, column.header, font=_BOLD, fill=_HEADER_FILL, alignment=_WRAP)
+            _cell(sheet, column.header, font=_BOLD, fill=_HEADER_FILL, alignment=_HEADER)
             for column in CASE_COLUMNS
         ]
     )

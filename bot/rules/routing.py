@@ -88,13 +88,23 @@ ACCENTED_TEXT_RATIO = 0.3
 _SPACE_KIND = "kind"
 _SPACE_CATEGORY = "category"
 _SPACE_BLOCKER = "blocker"
-_TOP_LEVEL_KEYS = ("abbreviations", "blockers", "categories", "kinds", "lexicon")
+_SPACE_PAIR = "pair"
+_TOP_LEVEL_KEYS = ("abbreviations", "blockers", "categories", "kinds", "lexicon", "pairs")
+# Pair rules: default and largest number of words allowed between their two phrases.
+PAIR_WINDOW = 10
+MAX_PAIR_WINDOW = 30
+_PAIR_KEYS = ("kind", "weight", "window", "ordered", "first", "second")
 
 _WORD_RE = re.compile(r"[^\W_]+")
 # Words, or the punctuation that ends a clause: contiguous phrases never span a clause.
 _WORD_OR_BREAK_RE = re.compile(r"([^\W_]+)|[,.;:!?…()\[\]\n\r\"“”]+")
-# Token standing for a clause break in a text.
+# Punctuation that ends a sentence (a "." or "," between digits is a number, not an end).
+_SENTENCE_END = frozenset(".;!?…\n\r")
+_NUMBER_SEPARATOR_RE = re.compile(r"(?<=\d)[.,](?=\d)")
+# Tokens standing for a clause break and for a sentence end in a text.
 _BREAK = "|"
+_STOP = "||"
+_BREAKS = frozenset((_BREAK, _STOP))
 _TONE_MARKS: Mapping[str, str] = {
     "\u0300": "f",  # huyền
     "\u0301": "s",  # sắc
@@ -184,14 +194,28 @@ def _split_words(text: str) -> list[tuple[str, AccentKey | None]]:
 
 
 def _split_clauses(text: str) -> list[tuple[str, AccentKey | None]]:
-    """Like :func:`_split_words`, with a ``_BREAK`` token where a clause ends."""
+    """Like :func:`_split_words`, with a ``_BREAK`` token where a clause ends.
+
+    The break is a ``_STOP`` token when the sentence ends (``.``, ``!``, ``?``, ``;``, a new
+    line): pair rules never join two sentences.
+    """
     result: list[tuple[str, AccentKey | None]] = []
-    for match in _WORD_OR_BREAK_RE.finditer(textnorm.nfc(text).lower()):
+    lowered = textnorm.nfc(text).lower()
+    for match in _WORD_OR_BREAK_RE.finditer(lowered):
         word = match.group(1)
         if word is not None:
             result.extend(_word_tokens(word))
-        elif result and result[-1][0] != _BREAK:
-            result.append((_BREAK, None))
+            continue
+        if not result:
+            continue
+        ends_sentence = not _SENTENCE_END.isdisjoint(match.group()) and not (
+            _NUMBER_SEPARATOR_RE.match(lowered, match.start()) and match.end() - match.start() == 1
+        )
+        if result[-1][0] == _BREAK:
+            if ends_sentence:
+                result[-1] = (_STOP, None)
+        elif result[-1][0] != _STOP:
+            result.append((_STOP if ends_sentence else _BREAK, None))
     return result
 
 
@@ -705,7 +729,7 @@ class RoutingClassifier:
                         continue
                     seen.add((start, size))
                     window = words[start : start + size]
-                    if _BREAK in window:
+                    if not _BREAKS.isdisjoint(window):
                         continue
                     query = " ".join(window)
                     for phrase_id, factor in self._fuzzy_lookup(query):

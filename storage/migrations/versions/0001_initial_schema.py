@@ -30,6 +30,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("commune", "year"),
     )
     op.create_table(
+        "faq_log",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("at", storage.models.UtcDateTime(), nullable=False),
+        sa.Column("question", sa.Text(), nullable=False),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("topic_id", sa.String(length=80), nullable=True),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("faq_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_faq_log_at"), ["at"], unique=False)
+
+    op.create_table(
         "people",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("commune", sa.String(length=40), nullable=False),
@@ -326,5 +339,9 @@ def downgrade() -> None:
 
     op.drop_table("processed_updates")
     op.drop_table("people")
+    with op.batch_alter_table("faq_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_faq_log_at"))
+
+    op.drop_table("faq_log")
     op.drop_table("code_counters")
     # ### end Alembic commands ###
