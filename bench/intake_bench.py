@@ -56,7 +56,9 @@ def bench_config(directory: Path, server: FakeTelegramServer) -> Path:
         'base_file_url = "https://api.telegram.org/file/bot"',
         f'base_file_url = "{server.base_file_url}"',
     )
-    text = re.sub(r"max_cases_per_person_per_day = \d+", "max_cases_per_person_per_day = 100000", text)
+    text = re.sub(
+        r"max_cases_per_person_per_day = \d+", "max_cases_per_person_per_day = 100000", text
+    )
     # "Rate limiter off": no pacing per chat or overall.
     text = re.sub(r"overall_per_second = [\d.]+", "overall_per_second = 1000000.0", text)
     text = re.sub(r"per_chat_per_second = [\d.]+", "per_chat_per_second = 1000000.0", text)
@@ -101,7 +103,7 @@ class Driver:
                 if "Tiếp tục" in (kinds.text or "") or "Tiếp tục" in str(kinds.buttons):
                     kinds = await self._press(user_id, kinds, "Soạn hồ sơ mới")
                 categories = await self._press(user_id, kinds, "Phản ánh")
-                content = await self._press(user_id, categories, "Môi trường")
+                await self._press(user_id, categories, "Môi trường")
                 photos = await self._step(
                     user_id,
                     lambda: self.server.add_text(
@@ -115,14 +117,14 @@ class Driver:
                 assert "Mã hồ sơ" in (confirmation.text or ""), confirmation.describe()
                 if self.measuring:
                     self.filings += 1
-            except Exception as error:  # noqa: BLE001 - a benchmark reports, it does not stop
+            except Exception as error:
                 self.errors += 1
                 print(f"citizen {user_id}: {type(error).__name__}: {error}", file=sys.stderr)
 
     async def echo_user(self, user_id: int, stop: asyncio.Event) -> None:
         count = 0
         while not stop.is_set():
-            await self._step(user_id, lambda: self.server.add_text(user_id, f"echo {count}"))
+            await self._step(user_id, lambda n=count: self.server.add_text(user_id, f"echo {n}"))
             count += 1
 
 
@@ -174,7 +176,9 @@ async def run_bot_bench(args: argparse.Namespace) -> tuple[float, float, float]:
                 bot.terminate()
                 bot.wait(timeout=30)
     steps_per_s = driver.steps / elapsed
-    print(f"database: {database.split('://')[0]}, citizens: {args.citizens}, {elapsed:.1f} s measured")
+    print(
+        f"database: {database.split('://')[0]}, citizens: {args.citizens}, {elapsed:.1f} s measured"
+    )
     print(f"  conversation steps/s: {steps_per_s:.0f}   (target ≥ 300)")
     print(f"  complete filings/s:   {driver.filings / elapsed:.1f}   (target ≈ 40)")
     print(
@@ -205,9 +209,7 @@ async def run_echo_bench(args: argparse.Namespace) -> float:
             bot.terminate()
             bot.wait(timeout=30)
     rate = driver.steps / elapsed
-    print(
-        f"bare PTB echo bot: {rate:.0f} updates/s, p95 {1000 * p(driver.latencies, 0.95):.1f} ms"
-    )
+    print(f"bare PTB echo bot: {rate:.0f} updates/s, p95 {1000 * p(driver.latencies, 0.95):.1f} ms")
     return rate
 
 

@@ -128,7 +128,9 @@ def main() -> None:
         # SQLite); right after a bulk load they must be gathered once.
         with db.engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
-        print(f"{url.split('://')[0]}: generated {args.cases} open cases in {time.perf_counter() - started:.1f} s")
+        print(
+            f"{url.split('://')[0]}: generated {args.cases} open cases in {time.perf_counter() - started:.1f} s"
+        )
         services = build_services(config, AttachmentStore(Path(directory)))
         sweep = ReminderSweep(services.cases)
         for label in ("first sweep of the day", "repeated sweep"):

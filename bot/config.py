@@ -394,7 +394,9 @@ def _read_roles(table: _Table) -> RolesConfig:
     reveal = table.str_list("reveal_whistleblower", ["leader"])
     for index, role in enumerate(reveal):
         if role not in ROLES:
-            raise ConfigError(f"{table.key('reveal_whistleblower')}[{index}]", f"unknown role {role!r}")
+            raise ConfigError(
+                f"{table.key('reveal_whistleblower')}[{index}]", f"unknown role {role!r}"
+            )
     roles = RolesConfig(
         reveal_whistleblower=reveal,
         head_approves_extensions=table.typed("head_approves_extensions", bool, False),

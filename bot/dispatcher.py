@@ -17,6 +17,7 @@ records the outcome.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -182,10 +183,8 @@ class OutboxDispatcher:
         if released:
             log.info("took back %d message(s) left by a process that stopped mid-send", released)
         while not self._stopping:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-            except TimeoutError:
-                pass
             self._wake.clear()
             try:
                 await self.pump()
@@ -220,9 +219,9 @@ class OutboxDispatcher:
             if len(claimed) < 200:
                 return total
 
-    async def flush(self, timeout: float = 30.0) -> None:
+    async def flush(self, within: float = 30.0) -> None:
         """Send everything that is due now and wait until it has been handled."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while True:
                 claimed = await self.pump()
                 await self._wait_workers()

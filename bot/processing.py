@@ -12,6 +12,7 @@ Messages of one person are processed in order; different people concurrently.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,10 +28,10 @@ from handlers import texts
 from handlers.context import Context, ReceivedPhoto, Services
 from handlers.router import Router
 from storage import conversations, outbox
-from storage.outbox import LOCAL_CLAIM, LocalClaim
 from storage.attachments import AttachmentStore, ImageRejected
 from storage.db import Database
 from storage.models import ProcessedUpdate
+from storage.outbox import LOCAL_CLAIM, LocalClaim
 from storage.people import Sender, identify
 
 log = logging.getLogger(__name__)
@@ -107,8 +108,10 @@ class Processor:
     async def _process(self, message: IncomingMessage) -> StepResult:
         # A repeat is also caught by the primary key inside the step; checking first only
         # saves downloading its photos again.
-        if message.attachments and message.dedupe_key and await self.db.run(self._seen, message):
-            return StepResult(duplicate=True)
+        if message.attachments and message.dedupe_key:
+            seen = await self.db.run(self._seen, message)
+            if seen:
+                return StepResult(duplicate=True)
         photos = await self._receive_photos(message)
         try:
             result = await self.db.run(self._step, message, photos)
@@ -142,10 +145,8 @@ class Processor:
 
     # ------------------------------------------------------------------ database side
 
-    def _seen(self, session: Session, message: IncomingMessage) -> bool:
-        return (
-            session.get(ProcessedUpdate, (message.channel.value, message.dedupe_key)) is not None
-        )
+    def _seen(self, session: Session, message: IncomingMessage, /) -> bool:
+        return session.get(ProcessedUpdate, (message.channel.value, message.dedupe_key)) is not None
 
     def _step(
         self, session: Session, message: IncomingMessage, photos: list[ReceivedPhoto]
@@ -184,7 +185,7 @@ class Processor:
         session.flush()
         unused = {p.stored.path for p in photos if p.stored} - ctx.kept_paths
         for path in unused:
-            ctx.after_commit.append(lambda path=path: self.attachments.delete(path))
+            ctx.after_commit.append(functools.partial(self.attachments.delete, path))
         return StepResult(outbox_ids=ctx.outbox_ids, after_commit=ctx.after_commit, claim=claim)
 
     def _expire_draft(self, ctx: Context) -> None:
@@ -243,4 +244,3 @@ class Processor:
         for photo in photos:
             if photo.stored is not None:
                 self.attachments.delete(photo.stored.path)
-

@@ -109,12 +109,40 @@ QUESTION_MARKERS: Mapping[str, str] = {
     "hom nao": "q_when",
     "ngay nao": "q_when",
     "thu may": "q_when",
+    "may gio": "q_when",
+    "gio nao": "q_when",
+    "bua nao": "q_when",
     "bao lau": "q_how_long",
     "may ngay": "q_how_long",
     "bao nhieu ngay": "q_how_long",
     "may hom": "q_how_long",
     "bao nhieu lau": "q_how_long",
     "mat bao lau": "q_how_long",
+    "bao nhieu hom": "q_how_long",
+    "may bua": "q_how_long",
+    "bao nhieu bua": "q_how_long",
+    "may tuan": "q_how_long",
+    "bao nhieu tuan": "q_how_long",
+    "may thang": "q_how_long",
+    "bao nhieu thang": "q_how_long",
+    "may nam": "q_how_long",
+    "bao nhieu nam": "q_how_long",
+    # "to whom": sending something "cho ai" asks where it goes (see also SYNONYMS)
+    "cho ai": "q_where",
+    "voi ai": "q_where",
+    "cho mo": "q_where",
+    "o mo": "q_where",
+    "noi mo": "q_where",
+    # regional forms (Central: chi = gì, răng = sao; South: sao dzậy)
+    "cai chi": "q_what",
+    "la chi": "q_what",
+    "nhung chi": "q_what",
+    "ra rang": "q_how",
+    "lam rang": "q_how",
+    "the mo": "q_how",
+    "kieu gi": "q_how",
+    "kieu nao": "q_how",
+    "cach gi": "q_how",
 }
 
 # Ways citizens say the same thing, mapped to the form the corpus mostly uses (folded). Applied
@@ -150,6 +178,41 @@ SYNONYMS: Mapping[str, str] = {
     "ti le": "ty le",
     "hoa hoan": "chay",
     "bao luc": "de doa",
+    # filing: "nộp" and "gửi" are used interchangeably
+    "nop": "gui",
+    # the People's Committee, however written ("ubnd" is expanded by textnorm)
+    "uy ban nhan dan": "ubnd",
+    "uy ban mat tran": "mat tran",
+    "uy ban": "ubnd",
+    # villages: xóm, làng, ấp, bản are all "thôn" for these rules
+    "truong xom": "truong thon",
+    "truong ap": "truong thon",
+    "to truong to dan pho": "truong thon",
+    "to truong": "truong thon",
+    "xom": "thon",
+    "lang": "thon",
+    "lang nghe": "nghe",
+    # "gửi ai", "nộp đâu": the verb stays, the rest is a "where" question
+    "gui ai": "gui q_where",
+    "nop ai": "gui q_where",
+    "bao ai": "bao q_where",
+    "gui dau": "gui q_where",
+    "nop dau": "gui q_where",
+    "bao dau": "bao q_where",
+    "len dau": "len q_where",
+    "di dau": "di q_where",
+    # answers
+    "phan hoi": "tra loi",
+    "hoi am": "tra loi",
+    "bao lai": "tra loi",
+    "tra loi lai": "tra loi",
+    # misc. everyday words
+    "bang chung": "chung cu",
+    "chung minh thu": "chung minh nhan dan",
+    "chup hinh": "chup anh",
+    "mang xa hoi": "zalo",
+    "facebook": "zalo",
+    "video": "truc tuyen",
 }
 
 # Subjects the FAQ does not cover (other procedures, prices, weather, sport…), folded. A
@@ -195,6 +258,24 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     "xo so",
     "nghia vu quan su",
     "vay von",
+    "lam can cuoc",
+    "cap can cuoc",
+    "cap lai can cuoc",
+    "doi can cuoc",
+    "lam chung minh",
+    "giay phep",
+    "thi cong chuc",
+    "tuyen dung",
+    "doi ten",
+    "cai chinh",
+    "kinh doanh",
+    "bien so",
+    "gia dat",
+    "bang gia",
+    "bao hiem y te",
+    "bao hiem xa hoi",
+    "tro cap that nghiep",
+    "hoc sinh",
 )
 
 
@@ -260,6 +341,11 @@ STOPWORDS: frozenset[str] = frozenset(
         "nhu",
         "oi",
         "a",
+        # regional particles: rứa (so), dzậy (vậy), nè, hả
+        "rua",
+        "dzay",
+        "ne",
+        "ha",
     }
 )
 
@@ -292,6 +378,13 @@ _MARKER_WEIGHT = 1.5
 _STRANGER_FACTOR = 0.9
 # Per OTHER_SUBJECTS phrase of the question that the topic never mentions.
 _OTHER_SUBJECT_FACTOR = 0.8
+# Evidence: the IDF weight of the query's content words (not question markers) that the topic
+# covers. Below this, the topic's score is scaled down in proportion: one common word ("nhiều"
+# in "cảm ơn nhiều") or a bare question ("mấy giờ rồi") is not enough to answer.
+_MIN_EVIDENCE = 3.0
+# Long messages (stories) carry many words the corpus never uses; past this many content
+# words, unknown words weigh less and less so that the question inside the story still counts.
+_LONG_QUERY_WORDS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +430,7 @@ class _Query:
     # credit in (0, 1]; empty when the word is unknown).
     words: tuple[tuple[float, tuple[tuple[str, float], ...]], ...]
     weight: float
+    markers: frozenset[str]  # question markers of the question (q_when…)
     bigrams: tuple[tuple[tuple[str, str], float], ...]
     bigram_weight: float
     text: str
@@ -587,8 +681,10 @@ class FaqMatcher:
             best = scores[0]
             if len(scores) > 1:
                 best += _SECOND_VARIANT_BONUS * scores[1] * (1.0 - best)
-            recall, bigram = self._topic_coverage(query, topic_index)
+            recall, bigram, evidence = self._topic_coverage(query, topic_index)
             total = _W_TOPIC_VARIANT * best + _W_TOPIC_RECALL * recall + _W_TOPIC_BIGRAM * bigram
+            if evidence < _MIN_EVIDENCE:
+                total *= evidence / _MIN_EVIDENCE
             if query.strangers:
                 total *= _STRANGER_FACTOR ** min(query.strangers, 2)
             for phrase in query.subjects:
@@ -604,14 +700,16 @@ class FaqMatcher:
         pairs = self._topic_bigrams[topic_index]
         return all(pair in pairs for pair in itertools.pairwise(phrase))
 
-    def _topic_coverage(self, query: _Query, topic_index: int) -> tuple[float, float]:
-        """Shares of the query's weight (words, bigrams) found in the topic's variants.
+    def _topic_coverage(self, query: _Query, topic_index: int) -> tuple[float, float, float]:
+        """Shares of the query's weight (words, bigrams) found in the topic's variants, and
+        the evidence (weight of the content words found, question markers left out).
 
         Words and bigrams found only in the topic's answer count for ``_ANSWER_CREDIT``.
         """
         tokens = self._topic_tokens[topic_index]
         answer_tokens = self._topic_answer_tokens[topic_index]
         matched = 0.0
+        evidence = 0.0
         for weight, expansions in query.words:
             best = 0.0
             for token, credit in expansions:
@@ -620,6 +718,8 @@ class FaqMatcher:
                 elif token in answer_tokens:
                     best = max(best, credit * _ANSWER_CREDIT)
             matched += weight * best
+            if best and not expansions[0][0].startswith("q_"):
+                evidence += weight * best
         recall = matched / query.weight if query.weight > 0.0 else 0.0
         if query.bigram_weight > 0.0:
             pairs = self._topic_bigrams[topic_index]
@@ -633,7 +733,7 @@ class FaqMatcher:
             bigram = found / query.bigram_weight
         else:
             bigram = recall
-        return recall, bigram
+        return recall, bigram, evidence
 
     def _prepare(self, question: str) -> _Query | None:
         raw = content_tokens(question)
@@ -647,6 +747,7 @@ class FaqMatcher:
             return None
         expanded = [self._expand(word) for word in words]
         resolved = [found[0][0] if found else None for found in expanded]
+        unknown_weight = self._unknown_weight * min(1.0, _LONG_QUERY_WORDS / len(words))
         present = set(itertools.pairwise(resolved))
         entries: dict[str, tuple[float, tuple[tuple[str, float], ...]]] = {}
         strangers: set[str] = set()
@@ -658,9 +759,9 @@ class FaqMatcher:
                     # "cao" without "to" before it is not "tố cáo": likely another word.
                     found = tuple((token, credit * _UNBOUND_CREDIT) for token, credit in found)
             elif not word.isalpha() or len(word) <= 2:
-                weight = 0.5 * self._unknown_weight  # numbers, stray letters
+                weight = 0.5 * unknown_weight  # numbers, stray letters
             else:
-                weight = self._unknown_weight
+                weight = unknown_weight
                 if word not in self._answer_words:
                     strangers.add(word)
             previous = entries.get(word)
@@ -675,6 +776,7 @@ class FaqMatcher:
         return _Query(
             words=tuple(entries.values()),
             weight=sum(w for w, _ in entries.values()),
+            markers=frozenset(w for w in words if w.startswith("q_")),
             bigrams=tuple(pairs.items()),
             bigram_weight=sum(pairs.values()),
             text=" ".join(words),

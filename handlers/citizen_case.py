@@ -73,7 +73,9 @@ class CaseReplyFlow:
             ctx.end_flow()
             ctx.reply(error.message, MAIN_MENU)
             return
-        ctx.reply(texts.CITIZEN_REPLY_THANKS + "\n" + texts.REPLY_MORE, [Option("flow:done", texts.DONE)])
+        ctx.reply(
+            texts.CITIZEN_REPLY_THANKS + "\n" + texts.REPLY_MORE, [Option("flow:done", texts.DONE)]
+        )
 
 
 class CommentFlow:

@@ -76,7 +76,9 @@ class Context:
 
     # ------------------------------------------------------------------ output
 
-    def reply(self, text: str, options: tuple[Option, ...] | list[Option] = (), **kwargs: Any) -> None:
+    def reply(
+        self, text: str, options: tuple[Option, ...] | list[Option] = (), **kwargs: Any
+    ) -> None:
         self.send(OutgoingMessage(text=text, options=tuple(options), **kwargs))
 
     def preface(self, text: str) -> None:

@@ -110,7 +110,10 @@ def handle_question(ctx: Context, *, offer_case: bool = True) -> None:
         ):
             ctx.reply(
                 texts.FAQ_OFFER_CASE,
-                [Option("faq:case", texts.FAQ_TO_CASE), Option("faq:question", texts.FAQ_JUST_ASKING)],
+                [
+                    Option("faq:case", texts.FAQ_TO_CASE),
+                    Option("faq:question", texts.FAQ_JUST_ASKING),
+                ],
             )
             return
     if decision.outcome == "suggest":
@@ -177,29 +180,32 @@ def register(router: Router) -> None:
             _log(ctx, question, "down", FaqDecision("answer", argument, 0.0))
             ctx.reply(
                 texts.faq_thanks_down(ctx.config.commune.hotline),
-                [Option("faq:officer", texts.FAQ_ASK_OFFICER), Option("menu:home", texts.BACK_TO_MENU)],
+                [
+                    Option("faq:officer", texts.FAQ_ASK_OFFICER),
+                    Option("menu:home", texts.BACK_TO_MENU),
+                ],
             )
         elif action == "officer":
             send_to_officer(ctx)
         elif action == "case":
-            question = _last_question(ctx)
+            remembered = _last_question(ctx)
             intake = router.flows.get("intake")
-            if question is None or intake is None:
+            if remembered is None or intake is None:
                 ctx.reply(texts.FAQ_QUESTION_GONE, MAIN_MENU)
                 return
             start_with = getattr(intake, "start_with_text", None)
             if start_with is not None:
-                start_with(ctx, question)
+                start_with(ctx, remembered)
         elif action == "question":
-            question = _last_question(ctx)
-            if question is None:
+            remembered = _last_question(ctx)
+            if remembered is None:
                 ctx.reply(texts.FAQ_QUESTION_GONE, MAIN_MENU)
                 return
-            decision = faq.match(question)
+            decision = faq.match(remembered)
             if decision.outcome == "suggest":
                 suggest(ctx, decision)
             else:
-                _log(ctx, question, "none", decision)
+                _log(ctx, remembered, "none", decision)
                 no_answer(ctx)
 
 

@@ -19,11 +19,29 @@ from handlers.router import Router
 from storage.cases import CaseDraft, DailyLimitReached
 
 FLOW = "intake"
-STEPS = ("kind", "category", "content", "long_text", "photos", "place", "address", "contact",
-         "name", "phone", "confirm", "edit")
+STEPS = (
+    "kind",
+    "category",
+    "content",
+    "long_text",
+    "photos",
+    "place",
+    "address",
+    "contact",
+    "name",
+    "phone",
+    "confirm",
+    "edit",
+)
 # After editing one field, these steps lead back to the summary instead of onwards.
-_EDIT_TARGETS = {"kind": "kind", "category": "category", "content": "content",
-                 "photos": "photos", "place": "place", "contact": "contact"}
+_EDIT_TARGETS = {
+    "kind": "kind",
+    "category": "category",
+    "content": "content",
+    "photos": "photos",
+    "place": "place",
+    "contact": "contact",
+}
 _NAME = re.compile(r"^[^\d@#$%^&*_=+<>{}\[\]|\\/~`]{2,100}$")
 MAX_ADDRESS_LENGTH = 300
 
@@ -47,7 +65,10 @@ class IntakeFlow:
                     texts.KIND_LABELS.get(kind) if kind else None,
                     _saved_label(ctx, saved),
                 ),
-                (Option("draft:resume", texts.CONTINUE_DRAFT), Option("draft:new", texts.NEW_DRAFT)),
+                (
+                    Option("draft:resume", texts.CONTINUE_DRAFT),
+                    Option("draft:new", texts.NEW_DRAFT),
+                ),
             )
             return
         self.begin(ctx)
@@ -282,7 +303,9 @@ class IntakeFlow:
                 message = (message + "\n" if message else "") + texts.photo_received(
                     len(photos), limit
                 )
-            ctx.reply(message or texts.ask_photos(limit, len(photos)), self._photo_options(len(photos)))
+            ctx.reply(
+                message or texts.ask_photos(limit, len(photos)), self._photo_options(len(photos))
+            )
         elif message:
             ctx.reply(message)
 
@@ -306,16 +329,28 @@ class IntakeFlow:
     def _on_place(self, ctx: Context) -> None:
         location = ctx.message.location
         if location is not None:
-            self._goto(ctx, "contact", latitude=location.latitude, longitude=location.longitude,
-                       village=None, address=None)
+            self._goto(
+                ctx,
+                "contact",
+                latitude=location.latitude,
+                longitude=location.longitude,
+                village=None,
+                address=None,
+            )
             return
         option = ctx.option or ""
         if option.startswith("place:v"):
-            index = int(option[len("place:v"):])
+            index = int(option[len("place:v") :])
             villages = ctx.config.commune.villages
             if 0 <= index < len(villages):
-                self._goto(ctx, "contact", village=villages[index], address=None,
-                           latitude=None, longitude=None)
+                self._goto(
+                    ctx,
+                    "contact",
+                    village=villages[index],
+                    address=None,
+                    latitude=None,
+                    longitude=None,
+                )
                 return
         if option == "place:address":
             draft = ctx.draft or {}
@@ -365,8 +400,9 @@ class IntakeFlow:
         draft = ctx.draft or {}
         kind = draft.get("kind", "phan_anh_kien_nghi")
         if ctx.option == "contact:saved" and ctx.person.full_name and ctx.person.phone:
-            self._goto(ctx, "confirm", name=ctx.person.full_name, phone=ctx.person.phone,
-                       anonymous=False)
+            self._goto(
+                ctx, "confirm", name=ctx.person.full_name, phone=ctx.person.phone, anonymous=False
+            )
             return
         if ctx.option == "contact:anon":
             if kind != "phan_anh_kien_nghi":
@@ -550,7 +586,12 @@ def _forget_photos(ctx: Context, photo_ids: list[int]) -> None:
     for row in rows:
         ctx.session.delete(row)
     if store is not None:
-        ctx.after_commit.append(lambda: [store.delete(p) for p in paths] and None)
+
+        def delete_files() -> None:
+            for path in paths:
+                store.delete(path)
+
+        ctx.after_commit.append(delete_files)
 
 
 def register(router: Router) -> IntakeFlow:

@@ -87,7 +87,9 @@ class OfficerFlow:
             calculator.local_date(ctx.now), calculator.local_date(case.due_at)
         )
         events = ctx.session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id)
+            .order_by(CaseEvent.at, CaseEvent.id)
         ).all()
         history = [
             f"{texts.local_datetime(e.at, tz)}: {texts.EVENT_LABELS.get(e.kind, e.kind)}"
@@ -256,7 +258,10 @@ class OfficerFlow:
     def handle(self, ctx: Context) -> None:
         if ctx.option == "flow:cancel":
             ctx.end_flow()
-            ctx.reply(texts.CANCELLED.split(".")[0] + ".", [Option("off:list:0", texts.OFFICER_OPTIONS["list"])])
+            ctx.reply(
+                texts.CANCELLED.split(".")[0] + ".",
+                [Option("off:list:0", texts.OFFICER_OPTIONS["list"])],
+            )
             return
         case = self._flow_case(ctx)
         if case is None:

@@ -156,6 +156,7 @@ def too_many_photos(limit: int) -> str:
 
 # ----------------------------------------------------------------------------- intake flow
 
+
 def resume_draft_prompt(kind_label: str | None, saved_at: str) -> str:
     what = f" ({kind_label.lower()})" if kind_label else ""
     return f"Bạn có hồ sơ đang soạn dở{what}, lưu lúc {saved_at}. Tiếp tục hồ sơ đang soạn?"
@@ -246,7 +247,9 @@ def ask_contact_name(kind: str) -> str:
     )
 
 
-NAME_INVALID = "Họ tên chưa hợp lệ. Bạn gõ họ và tên đầy đủ bằng chữ giúp mình (ví dụ: Nguyễn Văn An)."
+NAME_INVALID = (
+    "Họ tên chưa hợp lệ. Bạn gõ họ và tên đầy đủ bằng chữ giúp mình (ví dụ: Nguyễn Văn An)."
+)
 ANONYMOUS_NOT_ALLOWED = (
     "Khiếu nại, tố cáo không thể gửi ẩn danh: đơn không có họ tên, địa chỉ sẽ không được "
     "thụ lý theo luật. Bạn vui lòng cho biết họ tên."
@@ -616,7 +619,9 @@ def transferred_done(code: str, unit_name: str) -> str:
     return f"Đã chuyển hồ sơ {code} cho {unit_name}."
 
 
-ASK_FORWARD_BODY = "Bạn nhập tên cơ quan có thẩm quyền sẽ nhận hồ sơ (ví dụ: Sở Nông nghiệp và Môi trường tỉnh):"
+ASK_FORWARD_BODY = (
+    "Bạn nhập tên cơ quan có thẩm quyền sẽ nhận hồ sơ (ví dụ: Sở Nông nghiệp và Môi trường tỉnh):"
+)
 
 
 def forwarded_for_citizen(code: str, body: str) -> str:

@@ -115,7 +115,9 @@ def register(router: Router) -> TrackingFlow:
             [
                 Option(
                     f"track:{case.code}",
-                    texts.my_case_line(case.code, texts.STATUS_LABELS.get(case.status, case.status)),
+                    texts.my_case_line(
+                        case.code, texts.STATUS_LABELS.get(case.status, case.status)
+                    ),
                 )
                 for case in cases
             ]

@@ -48,7 +48,7 @@ def clean_image(data: bytes) -> tuple[bytes, str]:
         try:
             with Image.open(io.BytesIO(data)) as probe:
                 probe.verify()
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             image_format = image.format or ""
             if image_format not in SUPPORTED_IMAGE_FORMATS:
                 raise ImageRejected(ImageRejected.UNSUPPORTED_FORMAT)

@@ -103,11 +103,14 @@ class CaseService:
         local_midnight = self.deadlines.end_of_day(
             self.deadlines.local_date(now) - timedelta(days=1)
         )
-        return session.scalar(
-            select(func.count())
-            .select_from(Case)
-            .where(Case.citizen_id == person_id, Case.created_at > local_midnight)
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Case)
+                .where(Case.citizen_id == person_id, Case.created_at > local_midnight)
+            )
+            or 0
+        )
 
     def next_code(self, session: Session, year: int) -> str:
         commune = self.config.commune
@@ -203,7 +206,9 @@ class CaseService:
         )
         session.add(case)
         session.flush()
-        session.add(CaseContact(case_id=case.id, name=draft.contact_name, phone=draft.contact_phone))
+        session.add(
+            CaseContact(case_id=case.id, name=draft.contact_name, phone=draft.contact_phone)
+        )
         if draft.attachment_ids:
             session.execute(
                 update(Attachment)
@@ -571,7 +576,14 @@ class CaseService:
         )
 
     def transfer(
-        self, session: Session, case: Case, officer: Person, unit: str, reason: str, *, now: datetime
+        self,
+        session: Session,
+        case: Case,
+        officer: Person,
+        unit: str,
+        reason: str,
+        *,
+        now: datetime,
     ) -> None:
         self._require_open(case)
         if unit not in self.config.units or unit == case.unit:
@@ -826,9 +838,7 @@ class CaseService:
         if rating not in texts.RATING_LABELS:
             raise CaseActionError(texts.CHOOSE_FROM_OPTIONS)
         if case.status != "answered":
-            raise CaseActionError(
-                texts.ALREADY_RATED if case.rating else texts.RATING_NOT_YET
-            )
+            raise CaseActionError(texts.ALREADY_RATED if case.rating else texts.RATING_NOT_YET)
         case.rating = rating
         case.status = "closed"
         case.closed_at = now
@@ -913,14 +923,19 @@ class CaseService:
         case.status = "closed"
         case.rating = "khong_danh_gia"
         case.closed_at = now
-        self.add_event(session, case, "closed", now=now, actor_id=None, public=True,
-                       data={"reason": "not_rated"})
+        self.add_event(
+            session,
+            case,
+            "closed",
+            now=now,
+            actor_id=None,
+            public=True,
+            data={"reason": "not_rated"},
+        )
 
     # ------------------------------------------------------------------ delivery problems
 
-    def on_delivery_refused(
-        self, session: Session, refused: ClaimedMessage, now: datetime
-    ) -> None:
+    def on_delivery_refused(self, session: Session, refused: ClaimedMessage, now: datetime) -> None:
         """The channel says this person blocked the bot: stop writing there, and if the
         message was about a case of theirs, tell the unit head so they call instead."""
         identity = session.scalars(

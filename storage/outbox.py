@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -93,9 +93,11 @@ def enqueue(
     next_attempt = max(now, not_before) if not_before else now
     claim: LocalClaim | None = session.info.get(LOCAL_CLAIM)
     local = (
-        claim is not None and next_attempt <= now and claim.takes(identity.channel, identity.chat_id)
+        claim is not None
+        and next_attempt <= now
+        and claim.takes(identity.channel, identity.chat_id)
     )
-    values = {
+    values: dict[str, Any] = {
         "created_at": now,
         "person_id": identity.person_id,
         "channel": identity.channel,
@@ -113,10 +115,10 @@ def enqueue(
         values.update(status=SENDING, claimed_by=claim.worker, claimed_until=now + claim.lease)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).values(**values).returning(OutboxMessage.id)
+    statement = insert(OutboxMessage).values(**values)
     if dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    message_id = session.execute(statement).scalar_one_or_none()
+    message_id = session.execute(statement.returning(OutboxMessage.id)).scalar_one_or_none()
     if message_id is None:
         return None
     if local:
@@ -173,7 +175,9 @@ def claim(
     ``only_chats`` restricts a channel to some chats: a console session prints only the
     messages of its own user and leaves the others to their own sessions."""
     restricted = dict(only_chats or {})
-    targets = [OutboxMessage.channel.in_([c for c in channels if c not in restricted])]
+    targets: list[ColumnElement[bool]] = [
+        OutboxMessage.channel.in_([c for c in channels if c not in restricted])
+    ]
     targets += [
         and_(OutboxMessage.channel == channel, OutboxMessage.chat_id.in_(list(chats)))
         for channel, chats in restricted.items()
@@ -289,7 +293,9 @@ def counts_by_status(session: Session) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def list_messages(session: Session, statuses: Sequence[str], limit: int = 50) -> list[OutboxMessage]:
+def list_messages(
+    session: Session, statuses: Sequence[str], limit: int = 50
+) -> list[OutboxMessage]:
     return list(
         session.scalars(
             select(OutboxMessage)

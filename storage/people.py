@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from storage.models import ChannelIdentity, InviteCode, Person, PersonRole
 
-
 # last_seen_at picks the identity a person used last; a few minutes' precision is enough.
 LAST_SEEN_PRECISION = timedelta(minutes=5)
 
@@ -164,7 +163,9 @@ def redeem_invite(session: Session, code: str, person: Person, *, now: datetime)
     if invite.display_name and not person.full_name:
         person.full_name = invite.display_name
     existing = [
-        r for r in active_roles(session, person.id) if r.role == invite.role and r.unit == invite.unit
+        r
+        for r in active_roles(session, person.id)
+        if r.role == invite.role and r.unit == invite.unit
     ]
     if existing:
         return existing[0]
@@ -175,7 +176,12 @@ def redeem_invite(session: Session, code: str, person: Person, *, now: datetime)
 
 
 def revoke_roles(
-    session: Session, person_id: int, *, now: datetime, role: str | None = None, unit: str | None = None
+    session: Session,
+    person_id: int,
+    *,
+    now: datetime,
+    role: str | None = None,
+    unit: str | None = None,
 ) -> int:
     count = 0
     for granted in active_roles(session, person_id):

@@ -68,11 +68,13 @@ class ReminderSweep:
         result = SweepResult()
         if not self.cases.windows.is_office_time(now):
             return result
-        if session.get_bind().dialect.name == "postgresql":
-            # Several processes may sweep: one at a time does the work (the keys would keep
-            # a second one from sending twice anyway, this only saves the effort).
-            if not session.execute(select(func.pg_try_advisory_xact_lock(SWEEP_LOCK))).scalar():
-                return result
+        # Several processes may sweep on PostgreSQL: one at a time does the work (the keys
+        # would keep a second one from sending twice anyway; this only saves the effort).
+        if (
+            session.get_bind().dialect.name == "postgresql"
+            and not session.execute(select(func.pg_try_advisory_xact_lock(SWEEP_LOCK))).scalar()
+        ):
+            return result
         result.ran = True
         today = self.calculator.local_date(now)
         day = today.isoformat()
@@ -91,7 +93,9 @@ class ReminderSweep:
 
     # ------------------------------------------------------------------ planning
 
-    def _staff(self, session: Session) -> tuple[Callable[[str], list[int]], Callable[[str], list[int]]]:
+    def _staff(
+        self, session: Session
+    ) -> tuple[Callable[[str], list[int]], Callable[[str], list[int]]]:
         officers_of: dict[str, list[int]] = {}
         heads_of: dict[str, list[int]] = {}
 
@@ -176,7 +180,9 @@ class ReminderSweep:
         totals: dict[int, int] = defaultdict(int)
         for row in self._worst(session, overdue, per=(Case.unit, Case.assigned_officer_id)):
             line = self._overdue_line(row, today)
-            recipients = [row.assigned_officer_id] if row.assigned_officer_id else officers(row.unit)
+            recipients = (
+                [row.assigned_officer_id] if row.assigned_officer_id else officers(row.unit)
+            )
             for person_id in dict.fromkeys(recipients + heads(row.unit)):
                 lines_of[person_id].append(line)
         for unit, officer_id, count in session.execute(
@@ -227,7 +233,11 @@ class ReminderSweep:
         lines_of: dict[int, list[tuple[datetime, str, str]]] = defaultdict(list)
         totals: dict[int, int] = defaultdict(int)
         for row in self._worst(session, condition, per=(Case.unit,)):
-            line = (row.due_at, row.code, texts.unopened_line(row.code, self.config.unit_name(row.unit)))
+            line = (
+                row.due_at,
+                row.code,
+                texts.unopened_line(row.code, self.config.unit_name(row.unit)),
+            )
             for head in heads(row.unit):
                 lines_of[head].append(line)
                 if row.rank == 1:
@@ -241,7 +251,11 @@ class ReminderSweep:
 
     def _overdue_line(self, row: Row[Any], today: date) -> tuple[datetime, str, str]:
         late = self.calendar.working_days_between(self.calculator.local_date(row.due_at), today)
-        return (row.due_at, row.code, texts.overdue_line(row.code, self.config.unit_name(row.unit), late))
+        return (
+            row.due_at,
+            row.code,
+            texts.overdue_line(row.code, self.config.unit_name(row.unit), late),
+        )
 
     def _digest(
         self,

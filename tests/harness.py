@@ -176,7 +176,9 @@ def sent_texts(messages: Sequence[SentMessage]) -> str:
     return "\n".join(m.text or "" for m in messages)
 
 
-def invite_code(runtime: Runtime, role: str, unit: str | None = None, name: str | None = None) -> str:
+def invite_code(
+    runtime: Runtime, role: str, unit: str | None = None, name: str | None = None
+) -> str:
     """What `pakn invite` prints: a one-time code for a role."""
     from storage.people import create_invite
 

@@ -216,11 +216,15 @@ async def test_runtime_hook_tells_the_unit_head_when_a_citizen_blocked_the_bot(
         server.block_chat(901)
         await head.press("Tiếp nhận")
         await runtime.dispatcher.flush()
-        assert any("Không gửi được tin nhắn cho người gửi hồ sơ HB-2026-00001" in (m.text or "")
-                   for m in head.received)
+        assert any(
+            "Không gửi được tin nhắn cho người gửi hồ sơ HB-2026-00001" in (m.text or "")
+            for m in head.received
+        )
         blocked = runtime.db.call(
-            lambda s: s.scalars(
-                select(ChannelIdentity).where(ChannelIdentity.chat_id == "901")
-            ).one().unreachable_since
+            lambda s: (
+                s.scalars(select(ChannelIdentity).where(ChannelIdentity.chat_id == "901"))
+                .one()
+                .unreachable_since
+            )
         )
         assert blocked is not None

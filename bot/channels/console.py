@@ -60,8 +60,12 @@ class ConsoleSender:
         self.output.flush()
 
 
+def _read_file(reference: str) -> bytes:
+    return Path(reference).expanduser().read_bytes()
+
+
 async def read_photo(attachment: IncomingAttachment) -> bytes:
-    return await asyncio.to_thread(Path(attachment.ref).expanduser().read_bytes)
+    return await asyncio.to_thread(_read_file, attachment.ref)
 
 
 class ConsoleChannel:
@@ -84,7 +88,9 @@ class ConsoleChannel:
             path = Path(rest.strip()).expanduser()
             size = path.stat().st_size if path.is_file() else None
             attachments = (
-                IncomingAttachment(AttachmentKind.PHOTO, str(path), size=size, mime_type="image/jpeg"),
+                IncomingAttachment(
+                    AttachmentKind.PHOTO, str(path), size=size, mime_type="image/jpeg"
+                ),
             )
             text = ""
         elif command == "/vitri":

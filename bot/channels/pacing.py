@@ -11,6 +11,7 @@ answered within the last second. That bound holds whatever the network jitter.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
@@ -70,10 +71,8 @@ class SendPacer:
             if delay is None:
                 await self._changed.wait()
             else:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), timeout=delay)
-                except TimeoutError:
-                    pass
             self.waited += self.clock() - started
         request_id = next(self._ids)
         self._requests[request_id] = None

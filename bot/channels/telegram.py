@@ -23,13 +23,13 @@ from pathlib import Path
 # Ask PTB for RetryAfter.retry_after as a timedelta (the float form is deprecated).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from telegram import (  # noqa: E402
+from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.error import (  # noqa: E402
+from telegram.error import (
     BadRequest,
     ChatMigrated,
     Conflict,
@@ -40,11 +40,11 @@ from telegram.error import (  # noqa: E402
     TelegramError,
     TimedOut,
 )
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder  # noqa: E402
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.channels.pacing import SendPacer  # noqa: E402
-from bot.dispatcher import OutboundFile, Rejected, RetryLater, Unreachable  # noqa: E402
-from bot.messages import (  # noqa: E402
+from bot.channels.pacing import SendPacer
+from bot.dispatcher import OutboundFile, Rejected, RetryLater, Unreachable
+from bot.messages import (
     AttachmentKind,
     Channel,
     IncomingAttachment,
@@ -117,7 +117,10 @@ def to_incoming(update: Update) -> IncomingMessage | None:
         largest = message.photo[-1]
         attachments.append(
             IncomingAttachment(
-                AttachmentKind.PHOTO, largest.file_id, size=largest.file_size, mime_type="image/jpeg"
+                AttachmentKind.PHOTO,
+                largest.file_id,
+                size=largest.file_size,
+                mime_type="image/jpeg",
             )
         )
     elif message.document is not None:
@@ -184,7 +187,8 @@ def build_application(
     if rate_limited:
         # Group chats' 20 messages/minute; the overall and per-chat pace of private chats is
         # kept by TelegramSender's pacer, which is strict where AIORateLimiter allows bursts.
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=0))
+        # PTB's builder is generic in the limiter's argument type; AIORateLimiter's is int.
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=0))  # type: ignore[arg-type]
     return builder.build()
 
 
@@ -233,9 +237,7 @@ class TelegramSender:
         if message.document_path:
             data = await asyncio.to_thread(Path(message.document_path).read_bytes)
             async with self.pacer.slot(chat_id):
-                await self.bot.send_document(
-                    chat_id, document=data, filename=message.document_name
-                )
+                await self.bot.send_document(chat_id, document=data, filename=message.document_name)
         if not message.text.strip():
             return
         parts = split_text(message.text)
@@ -265,7 +267,8 @@ class TelegramChannel:
 
     @property
     def bot(self) -> Bot:
-        return self.application.bot
+        bot: Bot = self.application.bot
+        return bot
 
     async def download(self, attachment: IncomingAttachment) -> bytes:
         file = await self.bot.get_file(attachment.ref)

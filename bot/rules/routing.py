@@ -45,7 +45,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -320,6 +320,30 @@ def _phrase_weights(value: object, source: Path, key: str) -> dict[str, float]:
     return result
 
 
+@dataclass
+class PairRule:
+    """A kind cue made of two phrase lists: it counts when a phrase of each list occurs in
+    one sentence, at most ``window`` words apart (``first`` before ``second`` if ``ordered``).
+
+    Neither list need be a cue on its own: an official named near a money verb (``trưởng
+    thôn`` … ``bỏ túi``) is a tố cáo, an adverse act near a word that contests it (``bị
+    phạt`` … ``vô lý``) is a khiếu nại. Weight 0 switches the rule off.
+    """
+
+    kind: str = ""
+    weight: float = 1.5
+    window: int = PAIR_WINDOW
+    ordered: bool = False
+    first: list[str] = field(default_factory=list)
+    second: list[str] = field(default_factory=list)
+
+
+def _number(value: object, source: Path, key: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(_config_key(source, key), f"must be a number from {low:g} to {high:g}")
+    return float(value)
+
+
 class KeywordTable:
     """Phrases per category and per kind, with abbreviations, blockers and common words.
 
@@ -334,6 +358,7 @@ class KeywordTable:
     def __init__(self) -> None:
         self.categories: dict[str, dict[str, float]] = {}
         self.kinds: dict[str, dict[str, float]] = {kind: {} for kind in KINDS}
+        self.pairs: dict[str, PairRule] = {}
         self.blockers: list[str] = []
         self.abbreviations: dict[str, str] = {}
         self.common_words: set[str] = set()
@@ -374,6 +399,7 @@ class KeywordTable:
                 )
         self._extend_categories(data.get("categories", {}), source, is_default)
         self._extend_kinds(data.get("kinds", {}), source)
+        self._extend_pairs(data.get("pairs", {}), source)
         blockers = data.get("blockers", {})
         if not isinstance(blockers, dict) or set(blockers) - {"phrases"}:
             raise ConfigError(_config_key(source, "blockers"), "must be a table with `phrases`")
@@ -401,6 +427,46 @@ class KeywordTable:
                     f"unknown kind; expected one of {', '.join(KINDS)}",
                 )
             self.kinds[kind].update(_phrase_weights(section, source, f"kinds.{kind}"))
+
+    def _extend_pairs(self, value: object, source: Path) -> None:
+        """Read ``[pairs.<name>]`` tables; a later file appends phrases and replaces values."""
+        if not isinstance(value, dict):
+            raise ConfigError(_config_key(source, "pairs"), "must be a table of tables")
+        for name, section in value.items():
+            key = f"pairs.{name}"
+            if not isinstance(section, dict):
+                raise ConfigError(_config_key(source, key), "must be a table")
+            for item in section:
+                if item not in _PAIR_KEYS:
+                    raise ConfigError(
+                        _config_key(source, f"{key}.{item}"),
+                        f"unknown key; use {', '.join(_PAIR_KEYS)}",
+                    )
+            rule = self.pairs.get(name) or PairRule()
+            kind = section.get("kind", rule.kind)
+            if kind not in KINDS:
+                raise ConfigError(
+                    _config_key(source, f"{key}.kind"), f"must be one of {', '.join(KINDS)}"
+                )
+            rule.kind = kind
+            if "weight" in section:
+                rule.weight = _number(section["weight"], source, f"{key}.weight", 0, MAX_WEIGHT)
+            if "window" in section:
+                window = section["window"]
+                if not isinstance(window, int) or isinstance(window, bool):
+                    raise ConfigError(_config_key(source, f"{key}.window"), "must be an integer")
+                rule.window = int(_number(window, source, f"{key}.window", 0, MAX_PAIR_WINDOW))
+            if "ordered" in section:
+                if not isinstance(section["ordered"], bool):
+                    raise ConfigError(
+                        _config_key(source, f"{key}.ordered"), "must be true or false"
+                    )
+                rule.ordered = section["ordered"]
+            rule.first.extend(_string_list(section.get("first", []), source, f"{key}.first"))
+            rule.second.extend(_string_list(section.get("second", []), source, f"{key}.second"))
+            if not rule.first or not rule.second:
+                raise ConfigError(_config_key(source, key), "needs phrases in `first` and `second`")
+            self.pairs[name] = rule
 
     def _extend_abbreviations(self, value: object, source: Path) -> None:
         if not isinstance(value, dict):
@@ -453,6 +519,8 @@ class _Phrase:
     parts: tuple[tuple[str, ...], ...]
     accents: tuple[tuple[AccentKey | None, ...], ...]
     exact: bool = False
+    # For a pair rule's phrase: 1 for its ``first`` list, 2 for its ``second`` list.
+    side: int = 0
 
     @property
     def contiguous(self) -> bool:
@@ -469,6 +537,17 @@ class _Hit:
     end: int
     phrase_id: int
     factor: float
+
+
+@dataclass(frozen=True)
+class _PairMatch:
+    """The best co-occurrence of one pair rule in a text."""
+
+    name: str
+    kind: str
+    weight: float
+    first: _Hit
+    second: _Hit
 
 
 class RoutingClassifier:
@@ -508,6 +587,10 @@ class RoutingClassifier:
                 self._add_phrases(_SPACE_CATEGORY, category_id, phrases)
         for kind, phrases in keywords.kinds.items():
             self._add_phrases(_SPACE_KIND, kind, phrases)
+        self._pairs = {name: rule for name, rule in keywords.pairs.items() if rule.weight > 0}
+        for name, rule in self._pairs.items():
+            self._add_phrases(_SPACE_PAIR, name, dict.fromkeys(rule.first, 1.0), side=1)
+            self._add_phrases(_SPACE_PAIR, name, dict.fromkeys(rule.second, 1.0), side=2)
         self._add_phrases(_SPACE_BLOCKER, "", dict.fromkeys(keywords.blockers, 0.0))
 
         # Phrases by first word (first part of one word) or by first two words.
@@ -543,7 +626,9 @@ class RoutingClassifier:
 
     # ---------------------------------------------------------------- compilation
 
-    def _add_phrases(self, space: str, label: str, phrases: Mapping[str, float]) -> None:
+    def _add_phrases(
+        self, space: str, label: str, phrases: Mapping[str, float], *, side: int = 0
+    ) -> None:
         for text, weight in phrases.items():
             if weight <= 0 and space != _SPACE_BLOCKER:
                 continue
@@ -568,7 +653,7 @@ class RoutingClassifier:
                 parts.append(tuple(word for word, _ in tokens))
                 accents.append(tuple(accent for _, accent in tokens))
             self._phrases.append(
-                _Phrase(text, space, label, weight, tuple(parts), tuple(accents), exact)
+                _Phrase(text, space, label, weight, tuple(parts), tuple(accents), exact, side)
             )
 
     def _tokens(self, text: str) -> list[_Token]:
@@ -586,7 +671,7 @@ class RoutingClassifier:
 
     def classify(self, text: str) -> RoutingDecision:
         """Decide kind, category and unit of ``text``."""
-        kind_scores, category_scores, category_best = self._scores(self._hits(text))
+        kind_scores, category_scores, category_best = self._scores(*self._hits(text))
 
         kind, kind_confidence = self._decide_kind(kind_scores)
         category, category_confidence = self._decide_category(category_scores, category_best)
@@ -603,10 +688,16 @@ class RoutingClassifier:
     def explain(self, text: str) -> list[tuple[str, str, str, float]]:
         """The phrases that counted for ``text``: (phrase, "kind"/"category", label, weight)."""
         result: list[tuple[str, str, str, float]] = []
-        for hit in self._without_covered(self._hits(text)):
+        hits, sentences = self._hits(text)
+        kept = self._without_covered(hits)
+        for hit in kept:
             phrase = self._phrases[hit.phrase_id]
-            if phrase.space != _SPACE_BLOCKER:
+            if phrase.space in (_SPACE_KIND, _SPACE_CATEGORY):
                 result.append((phrase.text, phrase.space, phrase.label, phrase.weight * hit.factor))
+        for match in self._pair_matches(kept, sentences):
+            first = self._phrases[match.first.phrase_id].text
+            second = self._phrases[match.second.phrase_id].text
+            result.append((f"{first} + {second}", _SPACE_KIND, match.kind, match.weight))
         return result
 
     def is_confident(self, decision: RoutingDecision, min_confidence: float) -> bool:
@@ -645,9 +736,15 @@ class RoutingClassifier:
 
     # ---------------------------------------------------------------- matching
 
-    def _hits(self, text: str) -> list[_Hit]:
-        """Every phrase hit in ``text``: exact, fuzzy and one-word substitutions."""
+    def _hits(self, text: str) -> tuple[list[_Hit], list[int]]:
+        """Every phrase hit in ``text`` (exact, fuzzy and one-word substitutions), and the
+        sentence number of each token."""
         tokens = self._tokens(text)
+        sentences: list[int] = []
+        sentence = 0
+        for word, _ in tokens:
+            sentences.append(sentence)
+            sentence += word == _STOP
         words = [word for word, _ in tokens]
         accents = [accent for _, accent in tokens]
         letters = [a for word, a in tokens if word.isalpha() and a != ANY_ACCENT]
@@ -656,7 +753,7 @@ class RoutingClassifier:
         hits = self._exact_hits(words, accents, strict)
         hits.extend(self._fuzzy_hits(words))
         hits.extend(self._substitution_hits(words))
-        return hits
+        return hits, sentences
 
     def _exact_hits(
         self, words: list[str], accents: list[AccentKey | None], strict: bool
@@ -800,14 +897,14 @@ class RoutingClassifier:
     # ---------------------------------------------------------------- scoring
 
     def _scores(
-        self, hits: list[_Hit]
+        self, hits: list[_Hit], sentences: list[int]
     ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """Kind scores, category scores and each category's heaviest phrase weight."""
         kept = self._without_covered(hits)
         best: dict[tuple[str, str, str], float] = {}
         for hit in kept:
             phrase = self._phrases[hit.phrase_id]
-            if phrase.space == _SPACE_BLOCKER:
+            if phrase.space in (_SPACE_BLOCKER, _SPACE_PAIR):
                 continue
             key = (phrase.space, phrase.label, phrase.folded)
             best[key] = max(best.get(key, 0.0), phrase.weight * hit.factor)
@@ -820,12 +917,46 @@ class RoutingClassifier:
             else:
                 categories[label] = categories.get(label, 0.0) + value
                 heaviest[label] = max(heaviest.get(label, 0.0), value)
+        for match in self._pair_matches(kept, sentences):
+            kinds[match.kind] = kinds.get(match.kind, 0.0) + match.weight
         return kinds, categories, heaviest
+
+    def _pair_matches(self, kept: list[_Hit], sentences: list[int]) -> list[_PairMatch]:
+        """For each pair rule, its best co-occurrence among the kept hits (if any)."""
+        sides: dict[tuple[str, int], list[_Hit]] = {}
+        for hit in kept:
+            phrase = self._phrases[hit.phrase_id]
+            if phrase.space == _SPACE_PAIR:
+                sides.setdefault((phrase.label, phrase.side), []).append(hit)
+        matches: list[_PairMatch] = []
+        for name, rule in self._pairs.items():
+            firsts = sides.get((name, 1))
+            seconds = sides.get((name, 2))
+            if not firsts or not seconds:
+                continue
+            best: _PairMatch | None = None
+            for first in firsts:
+                for second in seconds:
+                    if first.end <= second.start:
+                        gap = second.start - first.end
+                    elif second.end <= first.start and not rule.ordered:
+                        gap = first.start - second.end
+                    else:
+                        continue  # overlapping, or in the wrong order
+                    if gap > rule.window or sentences[first.start] != sentences[second.start]:
+                        continue
+                    weight = rule.weight * min(first.factor, second.factor)
+                    if best is None or weight > best.weight:
+                        best = _PairMatch(name, rule.kind, weight, first, second)
+            if best is not None:
+                matches.append(best)
+        return matches
 
     def _without_covered(self, hits: list[_Hit]) -> list[_Hit]:
         """Drop hits covered by a longer contiguous hit of the same group (kind or category).
 
-        Gapped phrases never cover others: the words in their gap are not theirs.
+        A pair rule's phrase is also covered by a longer kind phrase. Gapped phrases never
+        cover others: the words in their gap are not theirs.
         """
         if not hits:
             return []
@@ -846,17 +977,27 @@ class RoutingClassifier:
         kept: list[_Hit] = []
         for hit in hits:
             group = self._group(hit)
-            starts = furthest.get(group)
-            covered = starts is not None and (
-                before[group][hit.start] >= hit.end or starts[hit.start] > hit.end
+            groups = (group, _SPACE_KIND) if group.startswith(_SPACE_PAIR) else (group,)
+            covered = any(
+                name in furthest
+                and (before[name][hit.start] >= hit.end or furthest[name][hit.start] > hit.end)
+                for name in groups
             )
             if not covered:
                 kept.append(hit)
         return kept
 
     def _group(self, hit: _Hit) -> str:
-        space = self._phrases[hit.phrase_id].space
-        return _SPACE_KIND if space == _SPACE_KIND else _SPACE_CATEGORY
+        """The group within which a longer hit covers a shorter one.
+
+        Each side of a pair rule is a group of its own; kind phrases cover them too (see
+        :meth:`_without_covered`), so a counter-cue such as ``nhận tiền hỗ trợ`` hides the
+        ``nhận tiền`` of a pair as it hides the kind cue.
+        """
+        phrase = self._phrases[hit.phrase_id]
+        if phrase.space == _SPACE_PAIR:
+            return f"{_SPACE_PAIR}:{phrase.label}:{phrase.side}"
+        return _SPACE_KIND if phrase.space == _SPACE_KIND else _SPACE_CATEGORY
 
 
 def _substitution_key(words: Sequence[str], position: int) -> str:

@@ -23,7 +23,9 @@ async def runtime(config: AppConfig, clock: FakeClock):
     runtime.db.close()
 
 
-async def file_until_contact(citizen: Person, *, kind: str = "Phản ánh", photo: Path | None = None) -> None:
+async def file_until_contact(
+    citizen: Person, *, kind: str = "Phản ánh", photo: Path | None = None
+) -> None:
     await citizen.say("/start")
     await citizen.choose("Gửi phản ánh")
     await citizen.choose(kind)
@@ -104,7 +106,9 @@ async def test_tracking_own_case_and_not_someone_elses(runtime):
     answer = texts_of(await other.say("/tracuu HB-2026-00001"))
     assert "Không tìm thấy hồ sơ HB-2026-00001" in answer
     assert "Phòng Kinh tế" not in answer
-    assert "Không tìm thấy hồ sơ HB-2026-00099" in texts_of(await other.say("/tracuu HB-2026-00099"))
+    assert "Không tìm thấy hồ sơ HB-2026-00099" in texts_of(
+        await other.say("/tracuu HB-2026-00099")
+    )
 
     mine = await lan.choose("Phản ánh của tôi")
     assert any("HB-2026-00001" in o.label for o in mine[-1].options)

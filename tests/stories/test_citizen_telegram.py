@@ -129,7 +129,11 @@ async def test_location_shared_as_the_place(server, bot):
 async def test_tracking_and_someone_elses_code(server, bot):
     lan = TelegramUser(server, bot, LAN)
     await file_case(
-        lan, server, kind="Phản ánh", category="Y tế", content="Quán ăn ở chợ bán đồ ôi thiu.",
+        lan,
+        server,
+        kind="Phản ánh",
+        category="Y tế",
+        content="Quán ăn ở chợ bán đồ ôi thiu.",
         name=None,
     )
     [status] = await lan.say("/tracuu HB-2026-00001")

@@ -30,14 +30,18 @@ def write_config(directory: Path, server: FakeTelegramServer) -> Path:
         'base_file_url = "https://api.telegram.org/file/bot"',
         f'base_file_url = "{server.base_file_url}"',
     )
-    text = re.sub(r"(\[telegram\][^\[]*?)poll_timeout = \d+", r"\1poll_timeout = 1", text, flags=re.S)
+    text = re.sub(
+        r"(\[telegram\][^\[]*?)poll_timeout = \d+", r"\1poll_timeout = 1", text, flags=re.S
+    )
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def start_bot(config_path: Path, database_url: str, server: FakeTelegramServer) -> subprocess.Popen[bytes]:
+def start_bot(
+    config_path: Path, database_url: str, server: FakeTelegramServer
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PAKN_TELEGRAM_TOKEN": server.token,
@@ -69,7 +73,9 @@ def button(message: SentMessage, label: str) -> str:
 
 
 def count_cases(database_url: str) -> int:
-    engine = sqlalchemy.create_engine(database_url.replace("postgresql+psycopg", "postgresql+psycopg"))
+    engine = sqlalchemy.create_engine(
+        database_url.replace("postgresql+psycopg", "postgresql+psycopg")
+    )
     with engine.connect() as connection:
         count = connection.execute(sqlalchemy.text("SELECT count(*) FROM cases")).scalar_one()
     engine.dispose()
@@ -83,15 +89,24 @@ async def test_sigkill_after_confirm_loses_nothing(tmp_path: Path, database_url:
         bot = start_bot(config_path, database_url, server)
         try:
             menu = await step(server, lambda: server.add_text(LAN, "/start"))
-            kinds = await step(server, lambda: server.press_button(LAN, button(menu, "Gửi phản ánh")))
-            categories = await step(server, lambda: server.press_button(LAN, button(kinds, "Phản ánh")))
+            kinds = await step(
+                server, lambda: server.press_button(LAN, button(menu, "Gửi phản ánh"))
+            )
+            categories = await step(
+                server, lambda: server.press_button(LAN, button(kinds, "Phản ánh"))
+            )
             await step(server, lambda: server.press_button(LAN, button(categories, "Nông nghiệp")))
             photos = await step(
-                server, lambda: server.add_text(LAN, "Kênh tưới thôn Hạ bị lấp, ruộng không có nước.")
+                server,
+                lambda: server.add_text(LAN, "Kênh tưới thôn Hạ bị lấp, ruộng không có nước."),
             )
             places = await step(server, lambda: server.press_button(LAN, button(photos, "Bỏ qua")))
-            contact = await step(server, lambda: server.press_button(LAN, button(places, "Thôn Hạ")))
-            summary = await step(server, lambda: server.press_button(LAN, button(contact, "ẩn danh")))
+            contact = await step(
+                server, lambda: server.press_button(LAN, button(places, "Thôn Hạ"))
+            )
+            summary = await step(
+                server, lambda: server.press_button(LAN, button(contact, "ẩn danh"))
+            )
 
             # The confirmation will hang at the server; kill the bot while it does.
             calls_before = server.calls["sendMessage"]
@@ -126,4 +141,6 @@ async def test_sigkill_after_confirm_loses_nothing(tmp_path: Path, database_url:
                 restarted.kill()
                 restarted.wait()
         assert count_cases(database_url) == 1
-        assert restarted.returncode == 0, restarted.stderr.read().decode() if restarted.stderr else ""
+        assert restarted.returncode == 0, (
+            restarted.stderr.read().decode() if restarted.stderr else ""
+        )

@@ -80,7 +80,9 @@ async def test_a_complaint_typed_as_free_text_is_offered_as_a_case(runtime):
     [offer] = await citizen.say("Đường trục thôn Đông bị ngập sâu, xe máy không đi được")
     assert "gửi thành phản ánh" in offer.text.lower()
     [routed] = await citizen.choose("Gửi thành phản ánh")
-    assert "Mình xếp hồ sơ vào: Phản ánh, kiến nghị · Giao thông, điện, nước, hạ tầng" in routed.text
+    assert (
+        "Mình xếp hồ sơ vào: Phản ánh, kiến nghị · Giao thông, điện, nước, hạ tầng" in routed.text
+    )
     await citizen.choose("Bỏ qua")
     await citizen.choose("Thôn Đông")
     await citizen.choose("ẩn danh")

@@ -145,7 +145,9 @@ async def test_transfer_to_another_unit(server, bot):
     await register(vhxh, "officer", "vhxh")
     citizen = TelegramUser(server, bot, CITIZEN)
     await file_case(
-        citizen, kind="Phản ánh", category="Môi trường",
+        citizen,
+        kind="Phản ánh",
+        category="Môi trường",
         content="Hộ nghèo thôn Đông chưa nhận được gạo hỗ trợ dịp lũ.",
     )
     await officer.press("Xem chi tiết")
@@ -163,10 +165,18 @@ async def test_forward_outside_the_commune_and_reject(server, bot):
     officer = TelegramUser(server, bot, OFFICER)
     await register(officer, "officer", "kinh_te")
     citizen = TelegramUser(server, bot, CITIZEN)
-    await file_case(citizen, kind="Phản ánh", category="Giao thông",
-                    content="Quốc lộ 5 đoạn qua xã có ổ gà lớn.")
-    await file_case(citizen, kind="Phản ánh", category="Giao thông",
-                    content="Quốc lộ 5 đoạn qua xã có ổ gà lớn, gửi lại lần hai.")
+    await file_case(
+        citizen,
+        kind="Phản ánh",
+        category="Giao thông",
+        content="Quốc lộ 5 đoạn qua xã có ổ gà lớn.",
+    )
+    await file_case(
+        citizen,
+        kind="Phản ánh",
+        category="Giao thông",
+        content="Quốc lộ 5 đoạn qua xã có ổ gà lớn, gửi lại lần hai.",
+    )
     await officer.say("/tracuu HB-2026-00001")
     await officer.press("ngoài xã")
     [done] = await officer.say("Sở Xây dựng tỉnh Hải Dương")
@@ -189,8 +199,12 @@ async def test_extension_approved_by_a_leader(server, bot):
     leader = TelegramUser(server, bot, LEADER, "Chủ tịch")
     await register(leader, "leader")
     citizen = TelegramUser(server, bot, CITIZEN)
-    await file_case(citizen, kind="Phản ánh", category="Nông nghiệp",
-                    content="Mương nội đồng thôn Đông bị bồi lấp, cần nạo vét.")
+    await file_case(
+        citizen,
+        kind="Phản ánh",
+        category="Nông nghiệp",
+        content="Mương nội đồng thôn Đông bị bồi lấp, cần nạo vét.",
+    )
     await officer.press("Tiếp nhận")
     await officer.press("gia hạn")
     await officer.say("Cần chờ đơn vị thi công khảo sát.")
@@ -223,7 +237,9 @@ async def test_denunciation_never_shows_the_whistleblower_to_the_officer(server,
     await register(leader, "leader")
     citizen = TelegramUser(server, bot, CITIZEN, "Mai")
     await file_case(
-        citizen, kind="Tố cáo", category="Chính sách xã hội",
+        citizen,
+        kind="Tố cáo",
+        category="Chính sách xã hội",
         content="Cán bộ thôn thu tiền của các hộ để đưa vào danh sách hộ nghèo.",
     )
     await officer.press("Tiếp nhận")
@@ -269,7 +285,9 @@ async def test_free_text_land_complaint_is_routed_to_kinh_te(server, bot):
     [routed] = await citizen.say(
         "Nha ben canh xay tuong lan sang dat nha toi gan 1 met, de nghi xa xuong kiem tra"
     )
-    assert "Mình xếp hồ sơ vào: Phản ánh, kiến nghị · Đất đai (Phòng Kinh tế)" in (routed.text or "")
+    assert "Mình xếp hồ sơ vào: Phản ánh, kiến nghị · Đất đai (Phòng Kinh tế)" in (
+        routed.text or ""
+    )
     assert "ảnh" in (routed.text or "")
     await citizen.press("Bỏ qua")
     await citizen.press("Thôn Đông")

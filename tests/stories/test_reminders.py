@@ -53,7 +53,9 @@ async def sweep_at(runtime, clock: FakeClock, moment: datetime):
 def reminder_rows(runtime) -> int:
     with runtime.db.transaction() as session:
         return session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.purpose.like("reminder_%"))
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.purpose.like("reminder_%"))
         )
 
 
@@ -72,7 +74,9 @@ async def test_reminders_before_and_on_the_due_day_once_each(commune, clock):
     assert not early.ran, "nothing before office time"
     before = len(officer.transcript)
     assert (await sweep_at(runtime, clock, at("2026-12-04", "07:30"))).queued == 1
-    assert "còn 2 ngày làm việc đến hạn giải quyết (08/12/2026)" in texts_of(officer.transcript[before:])
+    assert "còn 2 ngày làm việc đến hạn giải quyết (08/12/2026)" in texts_of(
+        officer.transcript[before:]
+    )
     # The same sweep again, later the same day: nothing new.
     assert (await sweep_at(runtime, clock, at("2026-12-04", "15:00"))).queued == 0
     due = await sweep_at(runtime, clock, at("2026-12-08", "08:00"))
@@ -82,7 +86,9 @@ async def test_reminders_before_and_on_the_due_day_once_each(commune, clock):
     assert not any("Nhắc việc" in m.text for m in head.transcript + leader.transcript)
 
 
-async def test_overdue_goes_to_officer_and_head_daily_and_to_leaders_after_three_days(commune, clock):
+async def test_overdue_goes_to_officer_and_head_daily_and_to_leaders_after_three_days(
+    commune, clock
+):
     runtime, officer, head, leader = commune
     await officer.choose("Tiếp nhận")
     first = await sweep_at(runtime, clock, at("2026-12-09", "09:00"))
@@ -106,11 +112,15 @@ async def test_overdue_goes_to_officer_and_head_daily_and_to_leaders_after_three
 async def test_unopened_case_is_escalated_to_the_head_once(commune, clock):
     runtime, officer, head, _leader = commune
     # Taken-up limit: 2 working days from Monday 23/11 (24/11 is a holiday) = Thursday 26/11.
-    assert (await sweep_at(runtime, clock, at("2026-11-26", "10:00"))).by_kind.get("unopened") is None
+    assert (await sweep_at(runtime, clock, at("2026-11-26", "10:00"))).by_kind.get(
+        "unopened"
+    ) is None
     result = await sweep_at(runtime, clock, at("2026-11-27", "07:30"))
     assert result.by_kind["unopened"] == 1
     assert "chưa được tiếp nhận sau thời hạn" in head.last.text
-    assert (await sweep_at(runtime, clock, at("2026-11-30", "07:30"))).by_kind.get("unopened") is None
+    assert (await sweep_at(runtime, clock, at("2026-11-30", "07:30"))).by_kind.get(
+        "unopened"
+    ) is None
     # Once the officer takes the case up, no more escalation.
     await officer.say("/tracuu HB-2026-00001")
     assert "Đã tiếp nhận hồ sơ" in texts_of(await officer.choose("Tiếp nhận"))
