@@ -180,10 +180,10 @@ SYNONYMS: Mapping[str, str] = {
     "bao luc": "de doa",
     # filing: "nộp" and "gửi" are used interchangeably
     "nop": "gui",
-    # the People's Committee, however written ("ubnd" is expanded by textnorm)
-    "uy ban nhan dan": "ubnd",
+    # the People's Committee is "the commune" to citizens ("ubnd" is expanded by textnorm)
+    "uy ban nhan dan": "xa",
     "uy ban mat tran": "mat tran",
-    "uy ban": "ubnd",
+    "uy ban": "xa",
     # villages: xóm, làng, ấp, bản are all "thôn" for these rules
     "truong xom": "truong thon",
     "truong ap": "truong thon",
@@ -213,6 +213,11 @@ SYNONYMS: Mapping[str, str] = {
     "mang xa hoi": "zalo",
     "facebook": "zalo",
     "video": "truc tuyen",
+    # phrases with a function word inside ("đỏ" folds to the stopword "do", "thi" to "thì")
+    "so do": "sodo",
+    "so hong": "sohong",
+    "thi cong chuc": "tuyen dung cong chuc",
+    "thi tuyen": "tuyen dung",
 }
 
 # Subjects the FAQ does not cover (other procedures, prices, weather, sport…), folded. A
@@ -237,8 +242,8 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     "cong chung",
     "thua ke",
     "sang ten",
-    "so do",
-    "so hong",
+    "sodo",
+    "sohong",
     "nop thue",
     "tien thue",
     "thue dat",
@@ -258,6 +263,7 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     "xo so",
     "nghia vu quan su",
     "vay von",
+    "ten q_what",  # "chủ tịch xã tên là gì": names of people are not in the FAQ
     "lam can cuoc",
     "cap can cuoc",
     "cap lai can cuoc",
@@ -377,7 +383,7 @@ _MARKER_WEIGHT = 1.5
 # Per word found nowhere in the corpus, not even in the answers (at most two counted).
 _STRANGER_FACTOR = 0.9
 # Per OTHER_SUBJECTS phrase of the question that the topic never mentions.
-_OTHER_SUBJECT_FACTOR = 0.8
+_OTHER_SUBJECT_FACTOR = 0.65
 # Evidence: the IDF weight of the query's content words (not question markers) that the topic
 # covers. Below this, the topic's score is scaled down in proportion: one common word ("nhiều"
 # in "cảm ơn nhiều") or a bare question ("mấy giờ rồi") is not enough to answer.
@@ -385,6 +391,9 @@ _MIN_EVIDENCE = 3.0
 # Long messages (stories) carry many words the corpus never uses; past this many content
 # words, unknown words weigh less and less so that the question inside the story still counts.
 _LONG_QUERY_WORDS = 8
+# Coverage of a long message is measured against at most this much IDF weight (about five
+# distinctive words): a story around the question does not hide the question.
+_QUERY_WEIGHT_CAP = 1e9
 
 
 @dataclass(frozen=True, slots=True)
@@ -684,7 +693,7 @@ class FaqMatcher:
             recall, bigram, evidence = self._topic_coverage(query, topic_index)
             total = _W_TOPIC_VARIANT * best + _W_TOPIC_RECALL * recall + _W_TOPIC_BIGRAM * bigram
             if evidence < _MIN_EVIDENCE:
-                total *= evidence / _MIN_EVIDENCE
+                total *= (evidence / _MIN_EVIDENCE) ** 2
             if query.strangers:
                 total *= _STRANGER_FACTOR ** min(query.strangers, 2)
             for phrase in query.subjects:
@@ -720,7 +729,7 @@ class FaqMatcher:
             matched += weight * best
             if best and not expansions[0][0].startswith("q_"):
                 evidence += weight * best
-        recall = matched / query.weight if query.weight > 0.0 else 0.0
+        recall = min(1.0, matched / query.weight) if query.weight > 0.0 else 0.0
         if query.bigram_weight > 0.0:
             pairs = self._topic_bigrams[topic_index]
             answer_pairs = self._topic_answer_bigrams[topic_index]
@@ -730,7 +739,7 @@ class FaqMatcher:
                     found += weight
                 elif pair in answer_pairs:
                     found += weight * _ANSWER_CREDIT
-            bigram = found / query.bigram_weight
+            bigram = min(1.0, found / query.bigram_weight)
         else:
             bigram = recall
         return recall, bigram, evidence
@@ -775,10 +784,10 @@ class FaqMatcher:
             pairs[pair] = self._bigram_idf.get(pair, self._unknown_weight)
         return _Query(
             words=tuple(entries.values()),
-            weight=sum(w for w, _ in entries.values()),
+            weight=min(_QUERY_WEIGHT_CAP, sum(w for w, _ in entries.values())),
             markers=frozenset(w for w in words if w.startswith("q_")),
             bigrams=tuple(pairs.items()),
-            bigram_weight=sum(pairs.values()),
+            bigram_weight=min(_QUERY_WEIGHT_CAP, sum(pairs.values())),
             text=" ".join(words),
             strangers=len(strangers),
             subjects=tuple(phrase for phrase in _OTHER_SUBJECT_TOKENS if _contains(words, phrase)),
@@ -851,14 +860,14 @@ class FaqMatcher:
             matched_query += weight * best
         if matched_query <= 0.0:
             return 0.0
-        recall = matched_query / query.weight
+        recall = min(1.0, matched_query / query.weight)
         precision = sum(idf[t] * c for t, c in variant_credit.items()) / variant.weight
         f_score = (
             (1.0 + _F_BETA_SQUARED) * precision * recall / (_F_BETA_SQUARED * precision + recall)
         )
         if query.bigram_weight > 0.0:
             pairs = variant.bigrams
-            bigram = sum(w for pair, w in query.bigrams if pair in pairs) / query.bigram_weight
+            bigram = min(1.0, sum(w for pair, w in query.bigrams if pair in pairs) / query.bigram_weight)
         else:
             bigram = recall
         char = fuzz.ratio(query.text, variant.text) / 100.0

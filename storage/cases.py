@@ -503,8 +503,10 @@ class CaseService:
         if case.citizen_id != citizen.id:
             raise CaseActionError(texts.case_not_found(case.code))
         self._attach(session, case, attachment_ids)
+        paused_days = 0
         if case.status == "waiting_citizen":
             case.status = "open"
+            paused_days = self._pause_for_waiting(session, case, now)
         self.add_event(
             session,
             case,
@@ -513,7 +515,7 @@ class CaseService:
             actor_id=citizen.id,
             public=True,
             note=text,
-            data={"photos": list(attachment_ids)},
+            data={"photos": list(attachment_ids), "paused_working_days": paused_days},
         )
         recipients = (
             [case.assigned_officer_id]
@@ -532,6 +534,31 @@ class CaseService:
             case=case,
             now=now,
         )
+
+    def _pause_for_waiting(self, session: Session, case: Case, now: datetime) -> int:
+        """With ``deadlines.pause_while_waiting``, move the deadlines by the working days the
+        officer waited for the citizen; returns how many."""
+        if not self.config.deadlines.pause_while_waiting:
+            return 0
+        asked = session.scalars(
+            select(CaseEvent.at)
+            .where(CaseEvent.case_id == case.id, CaseEvent.kind == "info_requested")
+            .order_by(CaseEvent.at.desc())
+            .limit(1)
+        ).first()
+        if asked is None:
+            return 0
+        calendar = self.deadlines.calendar
+        waited = calendar.working_days_between(
+            self.deadlines.local_date(asked), self.deadlines.local_date(now)
+        )
+        if waited <= 0:
+            return 0
+        for name in ("due_at", "answer_due_at"):
+            due = getattr(case, name)
+            moved = calendar.add_working_days(self.deadlines.local_date(due), waited)
+            setattr(case, name, self.deadlines.end_of_day(moved))
+        return waited
 
     def answer(
         self,

@@ -151,6 +151,9 @@ class DeadlinePolicy:
     kind_limits: Mapping[str, Mapping[Milestone, TimeLimit]] = field(default_factory=dict)
     category_overrides: Mapping[str, CategoryOverride] = field(default_factory=dict)
     kinds: frozenset[str] = frozenset(CASE_KINDS)
+    # Whether the resolution deadline stops while an officer waits for the citizen's reply
+    # (the working days waited are added when the reply arrives).
+    pause_while_waiting: bool = False
 
     @classmethod
     def from_config(
@@ -172,7 +175,7 @@ class DeadlinePolicy:
             raise ConfigError("commune.remote_area", f"must be true or false, not {remote_area!r}")
         known_kinds = frozenset(kinds)
         known_categories = frozenset(categories)
-        allowed = {"complaint_unit", "kinds", "categories", *MILESTONES}
+        allowed = {"complaint_unit", "kinds", "categories", "pause_while_waiting", *MILESTONES}
         _reject_unknown(table, "deadlines", allowed)
 
         if "complaint_unit" not in table:
@@ -184,6 +187,11 @@ class DeadlinePolicy:
                 f"{complaint_unit!r} is not a unit id; known: {', '.join(sorted(units))}",
             )
 
+        pause = table.get("pause_while_waiting", False)
+        if not isinstance(pause, bool):
+            raise ConfigError(
+                "deadlines.pause_while_waiting", f"must be true or false, not {pause!r}"
+            )
         global_limits = _parse_milestones(table, "deadlines")
 
         kind_limits: dict[str, Mapping[Milestone, TimeLimit]] = {}
@@ -221,6 +229,7 @@ class DeadlinePolicy:
             kind_limits=MappingProxyType(kind_limits),
             category_overrides=MappingProxyType(overrides),
             kinds=known_kinds,
+            pause_while_waiting=pause,
         )
 
     def limit_for(

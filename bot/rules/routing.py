@@ -89,6 +89,8 @@ _SPACE_KIND = "kind"
 _SPACE_CATEGORY = "category"
 _SPACE_BLOCKER = "blocker"
 _SPACE_PAIR = "pair"
+# Coverage group of the counter-cues (phản ánh kind phrases), which also hide pair phrases.
+_COUNTER_GROUP = "counter"
 _TOP_LEVEL_KEYS = ("abbreviations", "blockers", "categories", "kinds", "lexicon", "pairs")
 # Pair rules: default and largest number of words allowed between their two phrases.
 PAIR_WINDOW = 10
@@ -955,17 +957,23 @@ class RoutingClassifier:
     def _without_covered(self, hits: list[_Hit]) -> list[_Hit]:
         """Drop hits covered by a longer contiguous hit of the same group (kind or category).
 
-        A pair rule's phrase is also covered by a longer kind phrase. Gapped phrases never
-        cover others: the words in their gap are not theirs.
+        A pair rule's phrase is also covered by a longer counter-cue (a phrase of
+        ``[kinds.phan_anh_kien_nghi]``). Gapped phrases never cover others: the words in
+        their gap are not theirs.
         """
         if not hits:
             return []
         size = max(hit.end for hit in hits) + 1
         furthest: dict[str, list[int]] = {}  # group → furthest end of a hit starting there
         for hit in hits:
-            if self._phrases[hit.phrase_id].contiguous:
-                ends = furthest.setdefault(self._group(hit), [-1] * size)
-                ends[hit.start] = max(ends[hit.start], hit.end)
+            phrase = self._phrases[hit.phrase_id]
+            if phrase.contiguous:
+                groups = [self._group(hit)]
+                if phrase.space == _SPACE_KIND and phrase.label == KIND_FEEDBACK:
+                    groups.append(_COUNTER_GROUP)
+                for group in groups:
+                    ends = furthest.setdefault(group, [-1] * size)
+                    ends[hit.start] = max(ends[hit.start], hit.end)
         before: dict[str, list[int]] = {}  # group → furthest end of a hit starting earlier
         for group, ends in furthest.items():
             running = -1
@@ -977,11 +985,11 @@ class RoutingClassifier:
         kept: list[_Hit] = []
         for hit in hits:
             group = self._group(hit)
-            groups = (group, _SPACE_KIND) if group.startswith(_SPACE_PAIR) else (group,)
+            covering = (group, _COUNTER_GROUP) if group.startswith(_SPACE_PAIR) else (group,)
             covered = any(
                 name in furthest
                 and (before[name][hit.start] >= hit.end or furthest[name][hit.start] > hit.end)
-                for name in groups
+                for name in covering
             )
             if not covered:
                 kept.append(hit)
@@ -990,9 +998,9 @@ class RoutingClassifier:
     def _group(self, hit: _Hit) -> str:
         """The group within which a longer hit covers a shorter one.
 
-        Each side of a pair rule is a group of its own; kind phrases cover them too (see
-        :meth:`_without_covered`), so a counter-cue such as ``nhận tiền hỗ trợ`` hides the
-        ``nhận tiền`` of a pair as it hides the kind cue.
+        Each side of a pair rule is a group of its own; counter-cues cover them too (see
+        :meth:`_without_covered`), so ``nhận tiền hỗ trợ`` hides the ``nhận tiền`` of a pair
+        as it hides the kind cue.
         """
         phrase = self._phrases[hit.phrase_id]
         if phrase.space == _SPACE_PAIR:

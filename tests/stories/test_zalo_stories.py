@@ -285,3 +285,23 @@ async def test_a_repeated_message_id_is_processed_once(zalo, bot):
     assert len(lan.received) == before + 1
     with bot.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+async def test_faq_answers_and_numbered_suggestions(zalo, sqlite_bot):
+    bot = sqlite_bot
+    lan = ZaloUser(zalo, bot, LAN)
+    [answer] = await lan.say("huong uoc la gi vay ad")
+    text = answer.text or ""
+    assert "Câu trả lời có giúp ích không?" in text
+    labels = [label for _, label in options_of(text)]
+    assert any(label.startswith("Xem thêm:") for label in labels)
+    assert "👍 Có ích" in labels and "👎 Chưa đúng ý" in labels
+    assert "Cảm ơn bạn" in zalo_texts(await lan.choose("Có ích"))
+
+    [suggestions] = await lan.say("khiếu nại")
+    assert "Có phải bạn muốn hỏi" in (suggestions.text or "")
+    assert len(options_of(suggestions.text)) >= 3
+    [first] = await lan.say("1")
+    assert "Câu trả lời có giúp ích không?" in (first.text or "")
+    # Every FAQ reply fits Zalo's limit, however long the answer.
+    assert all(len(m.text or "") <= 2000 for m in lan.received)
