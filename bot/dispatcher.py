@@ -134,6 +134,7 @@ class OutboxDispatcher:
         poll_interval: float = 1.0,
         on_unreachable: UnreachableHook | None = None,
         worker_id: str | None = None,
+        claim_batch: int = 200,
     ) -> None:
         self.db = db
         self.senders = {sender.channel: sender for sender in senders}
@@ -145,6 +146,7 @@ class OutboxDispatcher:
         self.backoff_cap = backoff_cap
         self.poll_interval = poll_interval
         self.on_unreachable = on_unreachable
+        self.claim_batch = claim_batch
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         self._queues: dict[tuple[str, str], deque[ClaimedMessage]] = {}
@@ -207,6 +209,7 @@ class OutboxDispatcher:
                 now=self.clock.now(),
                 channels=list(self.senders),
                 lease=self.lease,
+                limit=self.claim_batch,
                 only_chats={
                     name: sender.only_chats
                     for name, sender in self.senders.items()
@@ -216,7 +219,7 @@ class OutboxDispatcher:
             for message in claimed:
                 self._enqueue(message)
             total += len(claimed)
-            if len(claimed) < 200:
+            if len(claimed) < self.claim_batch:
                 return total
 
     async def flush(self, within: float = 30.0) -> None:

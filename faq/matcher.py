@@ -80,6 +80,10 @@ STOP_PHRASES: tuple[str, ...] = (
     "cam on",
     "vui long",
     "lam on",
+    # "bây giờ" (now) is a filler; "mấy giờ rồi" asks the time of day
+    "may gio roi",
+    "bay gio",
+    "gio day",
 )
 
 # Question words, however phrased, become one marker token so that "bao lâu" matches "mấy
@@ -109,8 +113,6 @@ QUESTION_MARKERS: Mapping[str, str] = {
     "hom nao": "q_when",
     "ngay nao": "q_when",
     "thu may": "q_when",
-    "may gio": "q_when",
-    "gio nao": "q_when",
     "bua nao": "q_when",
     "bao lau": "q_how_long",
     "may ngay": "q_how_long",
@@ -201,6 +203,9 @@ SYNONYMS: Mapping[str, str] = {
     "bao dau": "bao q_where",
     "len dau": "len q_where",
     "di dau": "di q_where",
+    # "mấy giờ" asks for office hours: keep "giờ"
+    "may gio": "gio q_when",
+    "gio nao": "gio q_when",
     # answers
     "phan hoi": "tra loi",
     "hoi am": "tra loi",
@@ -360,7 +365,7 @@ STOPWORDS: frozenset[str] = frozenset(
 _CANDIDATE_VARIANTS = 48  # variants scored in full, picked by the cheap overlap sum
 _LONG_POSTING_MIN = 200  # posting lists longer than this (and 10 % of variants) may be skipped
 # Variant score = F-measure of weighted word coverage, bigram coverage, character similarity.
-_F_BETA_SQUARED = 4.0  # recall (query coverage) counts four times as much as precision
+_F_BETA_SQUARED = 1.0  # query coverage and variant coverage count alike
 _W_F = 0.70
 _W_BIGRAM = 0.15
 _W_CHAR = 0.15
@@ -385,15 +390,12 @@ _STRANGER_FACTOR = 0.9
 # Per OTHER_SUBJECTS phrase of the question that the topic never mentions.
 _OTHER_SUBJECT_FACTOR = 0.65
 # Evidence: the IDF weight of the query's content words (not question markers) that the topic
-# covers. Below this, the topic's score is scaled down in proportion: one common word ("nhiều"
-# in "cảm ơn nhiều") or a bare question ("mấy giờ rồi") is not enough to answer.
-_MIN_EVIDENCE = 3.0
+# covers. Below this share of the weight of the rarest word, the topic's score is scaled down
+# (squared ratio): one common word ("nhiều" in "cảm ơn nhiều nha") is not enough to answer.
+_MIN_EVIDENCE_SHARE = 0.8
 # Long messages (stories) carry many words the corpus never uses; past this many content
 # words, unknown words weigh less and less so that the question inside the story still counts.
 _LONG_QUERY_WORDS = 8
-# Coverage of a long message is measured against at most this much IDF weight (about five
-# distinctive words): a story around the question does not hide the question.
-_QUERY_WEIGHT_CAP = 1e9
 
 
 @dataclass(frozen=True, slots=True)
@@ -553,6 +555,7 @@ class FaqMatcher:
         self._topic_answer_tokens = topic_answer_tokens
         self._topic_answer_bigrams = topic_answer_bigrams
         self._unknown_weight = unknown_weight
+        self._min_evidence = _MIN_EVIDENCE_SHARE * unknown_weight
         self._vocabulary = sorted(idf)
         postings: dict[str, list[int]] = {}
         for index, variant in enumerate(variants):
@@ -692,8 +695,8 @@ class FaqMatcher:
                 best += _SECOND_VARIANT_BONUS * scores[1] * (1.0 - best)
             recall, bigram, evidence = self._topic_coverage(query, topic_index)
             total = _W_TOPIC_VARIANT * best + _W_TOPIC_RECALL * recall + _W_TOPIC_BIGRAM * bigram
-            if evidence < _MIN_EVIDENCE:
-                total *= (evidence / _MIN_EVIDENCE) ** 2
+            if evidence < self._min_evidence:
+                total *= (evidence / self._min_evidence) ** 2
             if query.strangers:
                 total *= _STRANGER_FACTOR ** min(query.strangers, 2)
             for phrase in query.subjects:
@@ -784,10 +787,10 @@ class FaqMatcher:
             pairs[pair] = self._bigram_idf.get(pair, self._unknown_weight)
         return _Query(
             words=tuple(entries.values()),
-            weight=min(_QUERY_WEIGHT_CAP, sum(w for w, _ in entries.values())),
+            weight=sum(w for w, _ in entries.values()),
             markers=frozenset(w for w in words if w.startswith("q_")),
             bigrams=tuple(pairs.items()),
-            bigram_weight=min(_QUERY_WEIGHT_CAP, sum(pairs.values())),
+            bigram_weight=sum(pairs.values()),
             text=" ".join(words),
             strangers=len(strangers),
             subjects=tuple(phrase for phrase in _OTHER_SUBJECT_TOKENS if _contains(words, phrase)),

@@ -702,7 +702,7 @@ class StatsService:
         """
         dialect = _dialect(session)
         rated = Case.rating.in_(RATED)
-        handled = (
+        per_case = (
             select(
                 *keys,
                 self._local_day(Case.created_at, dialect).label("r"),
@@ -716,10 +716,16 @@ class StatsService:
                 case((Case.reopened > 0, 1), else_=0).label("reopened"),
             )
             .where(*self._answered_where(start, end), *filters)
-            .cte("handled")
         )
-        if _materialized_ok(dialect):
-            handled = handled.prefix_with("MATERIALIZED")
+        handled: Any
+        if dialect == "postgresql":
+            # OFFSET 0 keeps the subquery from being pulled up (so each day number is
+            # computed once per row) without writing it to a temporary table.
+            handled = per_case.offset(0).subquery("handled")
+        else:
+            handled = per_case.cte("handled")
+            if _materialized_ok(dialect):
+                handled = handled.prefix_with("MATERIALIZED")
         c = handled.c
         exceptions = self._exceptions(self.calendar.first_day - timedelta(days=1), period.last_day)
         span = _weekdays_through(c.a) - _weekdays_through(c.r)

@@ -4,22 +4,28 @@ users, bad requests, and two dispatchers sharing one PostgreSQL database."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from bot.app import build_services
 from bot.channels.telegram import TelegramSender, build_application
 from bot.clock import SystemClock
 from bot.dispatcher import OutboxDispatcher
 from bot.messages import OutgoingMessage
 from storage import outbox
+from storage.attachments import AttachmentStore
+from storage.cases import CaseDraft
 from storage.db import Database
-from storage.models import ChannelIdentity, OutboxMessage
-from storage.people import Sender, identify
+from storage.models import Case, ChannelIdentity, OutboxMessage
+from storage.people import Sender, grant_role, identify
+from tests.conftest import HCM, REPO
 from tests.fakes.telegram_server import FakeTelegramServer
 
 
@@ -228,3 +234,75 @@ async def test_runtime_hook_tells_the_unit_head_when_a_citizen_blocked_the_bot(
             )
         )
         assert blocked is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+async def test_two_worker_processes_send_every_message_and_reminder_once(
+    postgres_url, server, sqlite_config, tmp_path
+):
+    """Two OS processes, each sweeping and dispatching, share one PostgreSQL database."""
+    officer_chat = 990
+    db = Database(postgres_url)
+    db.migrate()
+    config = sqlite_config  # only its commune facts and policies are used
+    services = build_services(
+        replace(config, limits=replace(config.limits, max_cases_per_person_per_day=100)),
+        AttachmentStore(tmp_path),
+    )
+    created = datetime(2026, 11, 9, 9, 0, tzinfo=HCM)  # a Monday
+
+    def twenty_cases(session) -> None:
+        officer, _ = identify(
+            session,
+            Sender("telegram", str(officer_chat), str(officer_chat), "Kế"),
+            commune="ha_bac",
+            now=created,
+        )
+        grant_role(session, officer.id, "officer", "kinh_te", now=created)
+        citizen, citizen_identity = identify(
+            session, Sender("console", "lan", "lan", None), commune="ha_bac", now=created
+        )
+        for number in range(20):
+            services.cases.create(
+                session,
+                citizen_id=citizen.id,
+                reply_to=citizen_identity,
+                draft=CaseDraft("phan_anh_kien_nghi", "moi_truong", f"Rác số {number}", "console"),
+                now=created,
+            )
+
+    db.call(twenty_cases)
+    texts = queue_messages(db, list(range(800, 840)), per_chat=5)
+    due = db.call(lambda s: s.scalar(select(func.min(Case.due_at))))
+    db.close()
+    sweep_at = due.astimezone(HCM).replace(hour=8, minute=0)
+
+    async def worker() -> int:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.stories.worker_process",
+            postgres_url,
+            server.base_url,
+            server.token,
+            sweep_at.isoformat(),
+            cwd=REPO,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await process.communicate()
+        assert process.returncode == 0, err.decode()[-3000:]
+        return int(out.decode().split()[-1])
+
+    delivered = await asyncio.gather(worker(), worker())
+    counts = Counter(m.text for m in server.sent)
+    assert {t: n for t, n in counts.items() if t in texts and n != 1} == {}
+    assert set(texts) <= set(counts), "none lost"
+    to_officer = [m.text or "" for m in server.messages_to(officer_chat)]
+    notices = [t for t in to_officer if t.startswith("📥 Hồ sơ mới")]
+    reminders = [t for t in to_officer if "Hôm nay là hạn giải quyết" in t]
+    assert len(notices) == len(set(notices)) == 20
+    assert len(reminders) == len(set(reminders)) == 20, "each reminder exactly once"
+    assert sum(delivered) == len(server.sent) == len(texts) + 40
+    assert all(part > 0 for part in delivered), f"both processes did part of the work: {delivered}"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 from bot.channels.pacing import SendPacer
 
 
-async def send_all(pacer: SendPacer, chats: list[int], latency: float = 0.01) -> list[tuple[int, float, float]]:
+async def send_all(
+    pacer: SendPacer, chats: list[int], latency: float = 0.01
+) -> list[tuple[int, float, float]]:
     """(chat, start, end) of each simulated request."""
     log: list[tuple[int, float, float]] = []
 
@@ -26,7 +29,7 @@ async def test_one_chat_waits_the_interval_after_the_previous_answer():
     pacer = SendPacer(per_chat_interval=0.1, overall_per_second=0)
     log = await send_all(pacer, [1, 1, 1, 2])
     ones = sorted((start, end) for chat, start, end in log if chat == 1)
-    for (_s1, end1), (start2, _e2) in zip(ones, ones[1:], strict=False):
+    for (_s1, end1), (start2, _e2) in itertools.pairwise(ones):
         assert start2 - end1 >= 0.1
     two = next(start for chat, start, _ in log if chat == 2)
     assert two - min(s for s, _ in ones) < 0.1, "other chats are not held up"

@@ -175,6 +175,21 @@ def _accent_key(word: str) -> AccentKey | None:
     return unicodedata.normalize("NFC", "".join(kept)), tone
 
 
+# An amount written in one word ("3tr", "500k", "20củ"): the number, then its unit in words.
+_AMOUNT_RE = re.compile(r"(\d+)(tr|trieu|k|ng|nghin|ngan|cu|d|dong)")
+_AMOUNT_UNITS: Mapping[str, str] = {
+    "tr": "trieu",
+    "trieu": "trieu",
+    "k": "nghin",
+    "ng": "nghin",
+    "nghin": "nghin",
+    "ngan": "nghin",
+    "cu": "cu",
+    "d": "dong",
+    "dong": "dong",
+}
+
+
 @lru_cache(maxsize=32768)
 def _word_tokens(word: str) -> tuple[_Token, ...]:
     """Folded tokens of one lower-case word, each with its accent key."""
@@ -182,6 +197,9 @@ def _word_tokens(word: str) -> tuple[_Token, ...]:
     if len(parts) != 1:
         return tuple((part, None) for part in parts)
     folded = parts[0]
+    amount = _AMOUNT_RE.fullmatch(folded)
+    if amount is not None:
+        return ((amount.group(1), None), (_AMOUNT_UNITS[amount.group(2)], ANY_ACCENT))
     if len(folded) > 2 and folded.startswith("dd"):
         folded = folded[1:]  # "đ" typed the Telex way
     return ((folded, _accent_key(word)),)

@@ -1600,7 +1600,7 @@ class FakeTelegramServer:
         self,
         condition: Callable[[], bool],
         *,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
         what: str = "condition",
     ) -> None:
         """Waits until ``condition()`` is true, re-checking after every API call, injection
@@ -1619,7 +1619,7 @@ class FakeTelegramServer:
         *,
         chat_id: int | None = None,
         count: int = 1,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
     ) -> list[SentMessage]:
         """The first ``count`` messages in ``sent`` (already there or still to come) that are to
         ``chat_id`` (if given) and satisfy ``predicate`` (if given). On timeout raises
@@ -1666,7 +1666,7 @@ class FakeTelegramServer:
         )
         return "\n".join(lines)
 
-    async def wait_until_consumed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    async def wait_until_consumed(self, timeout: float = 10.0) -> None:
         """Waits until every injected update has been fetched and confirmed (a later getUpdates
         offset) or, with a webhook, delivered (or given up)."""
         try:
@@ -1685,7 +1685,7 @@ class FakeTelegramServer:
         method: str,
         count: int = 1,
         *,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
     ) -> None:
         """Waits until ``method`` has been called at least ``count`` times in total."""
         await self.wait_until(
@@ -2235,7 +2235,7 @@ class ControlClient:
         chat_id: int | None = None,
         *,
         min_count: int = 0,
-        timeout: float = 0.0,  # noqa: ASYNC109
+        timeout: float = 0.0,
     ) -> list[SentMessage]:
         """Messages recorded by the server (to ``chat_id`` if given), waiting up to ``timeout``
         seconds for at least ``min_count`` of them (fewer are returned if they do not come)."""
@@ -2250,7 +2250,7 @@ class ControlClient:
         result: JSONDict = self._result(await self._http.get("/_control/state"))
         return result
 
-    async def wait_until_consumed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    async def wait_until_consumed(self, timeout: float = 10.0) -> None:
         """Same as FakeTelegramServer.wait_until_consumed (AssertionError on timeout)."""
         response = await self._http.post(
             "/_control/wait_consumed", params={"timeout": timeout}, timeout=timeout + 30

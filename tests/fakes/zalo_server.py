@@ -527,7 +527,7 @@ class FakeZaloServer:
         *,
         chat_id: str | None = None,
         count: int = 1,
-        timeout: float = 10.0,  # noqa: ASYNC109 (the documented test API)
+        timeout: float = 10.0,
     ) -> list[ZaloSent]:
         """Wait until at least ``count`` entries of :attr:`sent` match ``predicate``
         (and ``chat_id``); return all matching entries. Raises AssertionError listing
@@ -552,7 +552,7 @@ class FakeZaloServer:
         self,
         count: int = 1,
         *,
-        timeout: float = 10.0,  # noqa: ASYNC109 (same style as wait_for)
+        timeout: float = 10.0,
     ) -> list[WebhookDelivery]:
         """Wait until at least ``count`` webhook delivery attempts were made."""
         if await self._wait_until(lambda: len(self.webhook_deliveries) >= count, timeout):
@@ -567,7 +567,7 @@ class FakeZaloServer:
         method: str,
         count: int = 1,
         *,
-        timeout: float = 10.0,  # noqa: ASYNC109 (same style as wait_for)
+        timeout: float = 10.0,
     ) -> None:
         """Wait until ``method`` has been called ``count`` times (counted when a
         request arrives, e.g. while a long poll is still waiting)."""
