@@ -131,14 +131,19 @@ class Runtime:
             self.scheduler.shutdown(wait=False)
         if self.web is not None:
             await self.web.stop()
+        # Finish the sends under way while the channels' clients are still open.
+        await self.dispatcher.stop()
         for binding in self.channels.values():
             if binding.stop is not None:
                 await binding.stop()
-        await self.dispatcher.stop()
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("a background task had failed")
         self._tasks.clear()
 
 

@@ -169,7 +169,10 @@ class OutboxDispatcher:
         )
 
     def accept(self, claimed: Sequence[ClaimedMessage]) -> None:
-        """Send rows claimed in a committed transaction (see ``LocalClaim``)."""
+        """Send rows claimed in a committed transaction (see ``LocalClaim``). While stopping,
+        they are left claimed; the next start takes them back."""
+        if self._stopping:
+            return
         for message in claimed:
             self._enqueue(message)
 
@@ -179,9 +182,13 @@ class OutboxDispatcher:
 
     async def run(self) -> None:
         """Claim and send until cancelled."""
-        released = await self.db.run(
-            outbox.release_abandoned, host=socket.gethostname(), is_alive=_process_alive
-        )
+        try:
+            released = await self.db.run(
+                outbox.release_abandoned, host=socket.gethostname(), is_alive=_process_alive
+            )
+        except Exception:
+            log.exception("could not look for messages left by a stopped process")
+            released = 0
         if released:
             log.info("took back %d message(s) left by a process that stopped mid-send", released)
         while not self._stopping:

@@ -41,7 +41,7 @@ import heapq
 import itertools
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,9 +53,10 @@ from faq.corpus import Corpus
 
 Outcome = Literal["answer", "suggest", "none"]
 
-# Defaults of the [faq] section of config.toml (tuned on tests/faq/data/faq_dev.jsonl).
-DEFAULT_ANSWER_THRESHOLD = 0.58
-DEFAULT_ANSWER_MARGIN = 0.08
+# Defaults of the [faq] section of config.toml (chosen on tests/faq/data/faq_dev2.jsonl and
+# faq_dev.jsonl, with a margin over the highest out-of-scope score seen).
+DEFAULT_ANSWER_THRESHOLD = 0.54
+DEFAULT_ANSWER_MARGIN = 0.05
 DEFAULT_SUGGEST_THRESHOLD = 0.40
 
 # Multi-word polite phrases removed before scoring (folded forms).
@@ -213,7 +214,19 @@ SYNONYMS: Mapping[str, str] = {
     "tra loi lai": "tra loi",
     # misc. everyday words
     "bang chung": "chung cu",
-    "chung minh thu": "chung minh nhan dan",
+    "chung minh thu": "cmnd",
+    "chung minh nhan dan": "cmnd",
+    # "cửa" folds to the stopword "của" and "một" is a stopword: keep these compounds whole
+    "mot cua": "motcua",
+    "mo cua": "mocua",
+    # compounds of every administrative question, one token each: "hồ sơ" is not "hộ" (household)
+    "giay to": "giayto",
+    "ho so": "hoso",
+    "dang ky": "dangky",
+    "lien he": "lienhe",
+    # "lượng" of quality and quantity is not "lương" (salary, out of scope)
+    "chat luong": "chatluong",
+    "so luong": "soluong",
     "chup hinh": "chup anh",
     "mang xa hoi": "zalo",
     "facebook": "zalo",
@@ -268,14 +281,14 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     "xo so",
     "nghia vu quan su",
     "vay von",
-    "ten q_what",  # "chủ tịch xã tên là gì": names of people are not in the FAQ
+    "ten la gi",  # "chủ tịch xã tên là gì": names of people are not in the FAQ
     "lam can cuoc",
     "cap can cuoc",
     "cap lai can cuoc",
     "doi can cuoc",
-    "lam chung minh",
+    "lam chung minh nhan dan",
+    "cap chung minh nhan dan",
     "giay phep",
-    "thi cong chuc",
     "tuyen dung",
     "doi ten",
     "cai chinh",
@@ -287,6 +300,23 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     "bao hiem xa hoi",
     "tro cap that nghiep",
     "hoc sinh",
+    "cu tru",
+    "luong",
+    "nghia vu cong an",
+    "viec lam",
+    "xuat khau lao dong",
+    "nguoi co cong",
+    "thuong binh",
+    "liet si",
+    "tien dien",
+    "tien nuoc",
+    "phat nguoi",
+    "nghi phep",
+    "hoc bong",
+    # prices and fees: how much something costs is not in the FAQ
+    "bao nhieu tien",
+    "het bao nhieu",
+    "mat phi",
 )
 
 
@@ -364,6 +394,7 @@ STOPWORDS: frozenset[str] = frozenset(
 # corpus' own question variants (never on the held-out set).
 _CANDIDATE_VARIANTS = 48  # variants scored in full, picked by the cheap overlap sum
 _LONG_POSTING_MIN = 200  # posting lists longer than this (and 10 % of variants) may be skipped
+_FIRST_TERMS = 3  # ...but never those of the query's three rarest words
 # Variant score = F-measure of weighted word coverage, bigram coverage, character similarity.
 _F_BETA_SQUARED = 1.0  # query coverage and variant coverage count alike
 _W_F = 0.70
@@ -393,9 +424,11 @@ _OTHER_SUBJECT_FACTOR = 0.65
 # covers. Below this share of the weight of the rarest word, the topic's score is scaled down
 # (squared ratio): one common word ("nhiều" in "cảm ơn nhiều nha") is not enough to answer.
 _MIN_EVIDENCE_SHARE = 0.8
+_EVIDENCE_POWER = 2.0
 # Long messages (stories) carry many words the corpus never uses; past this many content
 # words, unknown words weigh less and less so that the question inside the story still counts.
 _LONG_QUERY_WORDS = 8
+_LONG_BETA_POWER = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,12 +479,19 @@ class _Query:
     bigram_weight: float
     text: str
     strangers: int  # words found nowhere in the corpus, not even in the answers
+    beta2: float  # weight of query coverage against variant coverage (less for long messages)
     subjects: tuple[tuple[str, ...], ...]  # phrases of OTHER_SUBJECTS in the question
 
 
-def content_tokens(text: str) -> list[str]:
-    """Normalised tokens of ``text`` without stop-phrases and stopwords, in order."""
+def content_tokens(text: str, correct: Callable[[str], str] | None = None) -> list[str]:
+    """Normalised tokens of ``text`` without stop-phrases and stopwords, in order.
+
+    ``correct`` may replace each normalised word first (typo correction), so that phrase
+    tables see "bao nhieu ngay" in "bao nhieu ngya".
+    """
     words = textnorm.tokens(text)
+    if correct is not None:
+        words = [correct(word) for word in words]
     kept: list[str] = []
     i = 0
     n = len(words)
@@ -474,9 +514,20 @@ def _bigrams(words: Sequence[str]) -> list[tuple[str, str]]:
     return [(a, b) for a, b in itertools.pairwise(words) if a != b]
 
 
+# Through the same pipeline as questions ("vay vốn" loses the stopword "vay" = "vậy").
 _OTHER_SUBJECT_TOKENS: tuple[tuple[str, ...], ...] = tuple(
-    tuple(phrase.split()) for phrase in OTHER_SUBJECTS
+    dict.fromkeys(tuple(content_tokens(phrase)) for phrase in OTHER_SUBJECTS)
 )
+
+
+_OTHER_SUBJECT_FIRST: frozenset[str] = frozenset(phrase[0] for phrase in _OTHER_SUBJECT_TOKENS)
+
+
+def _other_subjects(words: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """The phrases of OTHER_SUBJECTS found in ``words``."""
+    if _OTHER_SUBJECT_FIRST.isdisjoint(words):
+        return ()
+    return tuple(phrase for phrase in _OTHER_SUBJECT_TOKENS if _contains(words, phrase))
 
 
 def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
@@ -514,6 +565,21 @@ def _bound_tokens(texts: Iterable[Sequence[str]]) -> dict[str, tuple[str, str]]:
     }
 
 
+def _word_counts(corpus: Corpus) -> dict[str, int]:
+    """How often each normalised word occurs in the corpus and in the phrase tables."""
+    counts: dict[str, int] = {}
+    for topic in corpus.topics.values():
+        for text in (topic.title, topic.answer, *topic.questions):
+            for word in textnorm.tokens(text):
+                counts[word] = counts.get(word, 0) + 1
+    for phrase in itertools.chain(STOP_PHRASES, QUESTION_MARKERS, SYNONYMS, OTHER_SUBJECTS):
+        for word in phrase.split():
+            counts[word] = counts.get(word, 0) + 1
+    for word in STOPWORDS:
+        counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
 def _max_edits(word: str) -> int:
     if len(word) <= 3 or not word.isalpha():
         return 0
@@ -535,6 +601,7 @@ class FaqMatcher:
         topic_answer_tokens: list[frozenset[str]],
         topic_answer_bigrams: list[frozenset[tuple[str, str]]],
         unknown_weight: float,
+        word_counts: Mapping[str, int],
         answer_threshold: float,
         answer_margin: float,
         suggest_threshold: float,
@@ -568,6 +635,11 @@ class FaqMatcher:
             glued.setdefault(pair[0] + pair[1], pair)
         self._glued = glued
         self._fuzzy_cache: dict[str, tuple[tuple[str, float], ...]] = {}
+        # Normalised words before phrase tables and stopwords, most frequent first: typo
+        # correction prefers the common word when two are one edit away.
+        self._words_by_frequency = sorted(word_counts, key=lambda w: (-word_counts[w], w))
+        self._word_set = frozenset(word_counts)
+        self._correct_cache: dict[str, str] = {}
         topic_tokens: list[set[str]] = [set() for _ in topic_ids]
         topic_bigrams: list[set[tuple[str, str]]] = [set() for _ in topic_ids]
         for variant in variants:
@@ -639,6 +711,7 @@ class FaqMatcher:
             topic_answer_tokens=[frozenset(words) for words in answer_texts],
             topic_answer_bigrams=[frozenset(_bigrams(words)) for words in answer_texts],
             unknown_weight=idf_of(1.0),
+            word_counts=_word_counts(corpus),
             answer_threshold=answer_threshold,
             answer_margin=answer_margin,
             suggest_threshold=suggest_threshold,
@@ -696,7 +769,7 @@ class FaqMatcher:
             recall, bigram, evidence = self._topic_coverage(query, topic_index)
             total = _W_TOPIC_VARIANT * best + _W_TOPIC_RECALL * recall + _W_TOPIC_BIGRAM * bigram
             if evidence < self._min_evidence:
-                total *= (evidence / self._min_evidence) ** 2
+                total *= (evidence / self._min_evidence) ** _EVIDENCE_POWER
             if query.strangers:
                 total *= _STRANGER_FACTOR ** min(query.strangers, 2)
             for phrase in query.subjects:
@@ -748,7 +821,7 @@ class FaqMatcher:
         return recall, bigram, evidence
 
     def _prepare(self, question: str) -> _Query | None:
-        raw = content_tokens(question)
+        raw = content_tokens(question, self._correct)
         words: list[str] = []
         for word in raw:
             if word not in self._idf and word in self._glued:
@@ -793,8 +866,30 @@ class FaqMatcher:
             bigram_weight=sum(pairs.values()),
             text=" ".join(words),
             strangers=len(strangers),
-            subjects=tuple(phrase for phrase in _OTHER_SUBJECT_TOKENS if _contains(words, phrase)),
+            beta2=_F_BETA_SQUARED * min(1.0, _LONG_QUERY_WORDS / len(words)) ** _LONG_BETA_POWER,
+            subjects=_other_subjects(words),
         )
+
+    def _correct(self, word: str) -> str:
+        """A normalised word the corpus never uses, replaced by the most frequent word of the
+        corpus (questions, titles, answers, phrase tables) within one edit (two for long words).
+        """
+        if word in self._word_set or word in self._glued:
+            return word
+        cached = self._correct_cache.get(word)
+        if cached is not None:
+            return cached
+        edits = _max_edits(word)
+        found = word
+        if edits:
+            hit = process.extractOne(
+                word, self._words_by_frequency, scorer=OSA.distance, score_cutoff=edits
+            )
+            if hit is not None:
+                found = str(hit[0])
+        if len(self._correct_cache) < 50_000:
+            self._correct_cache[word] = found
+        return found
 
     def _expand(self, word: str) -> tuple[tuple[str, float], ...]:
         if word in self._idf:
@@ -825,7 +920,9 @@ class FaqMatcher:
         """Variants worth a full score: the best by summed weight of shared tokens.
 
         Tokens are taken rarest first; the posting list of a very common token is skipped
-        once the rarer ones have found enough candidates (it could not change much).
+        once the rarer ones have found enough candidates (it could not change much), unless it
+        is one of the first three: a question made only of common words ("tố cáo khiếu nại")
+        must not pick its candidates from one posting list, where all of them tie.
         """
         postings = self._postings
         terms = sorted(
@@ -838,8 +935,12 @@ class FaqMatcher:
             key=lambda item: len(item[1]),
         )
         overlap: dict[int, float] = {}
-        for gain, posting in terms:
-            if len(posting) > self._long_posting and len(overlap) >= _CANDIDATE_VARIANTS:
+        for rank, (gain, posting) in enumerate(terms):
+            if (
+                rank >= _FIRST_TERMS
+                and len(posting) > self._long_posting
+                and len(overlap) >= _CANDIDATE_VARIANTS
+            ):
                 break
             for index in posting:
                 overlap[index] = overlap.get(index, 0.0) + gain
@@ -866,7 +967,7 @@ class FaqMatcher:
         recall = min(1.0, matched_query / query.weight)
         precision = sum(idf[t] * c for t, c in variant_credit.items()) / variant.weight
         f_score = (
-            (1.0 + _F_BETA_SQUARED) * precision * recall / (_F_BETA_SQUARED * precision + recall)
+            (1.0 + query.beta2) * precision * recall / (query.beta2 * precision + recall)
         )
         if query.bigram_weight > 0.0:
             pairs = variant.bigrams

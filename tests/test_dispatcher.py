@@ -184,9 +184,10 @@ async def test_two_dispatchers_on_postgres_send_each_message_once(postgres_url, 
     second_db = Database(postgres_url, workers=4)
     try:
         texts = queue_messages(first_db, list(range(700, 760)), per_chat=5)
+        # Small claims, so that the two interleave instead of one taking everything.
         async with (
-            dispatching(first_db, server) as first,
-            dispatching(second_db, server) as second,
+            dispatching(first_db, server, claim_batch=10) as first,
+            dispatching(second_db, server, claim_batch=10) as second,
         ):
             await asyncio.gather(first.pump(), second.pump(), first.flush(), second.flush())
             await server.wait_until(lambda: len(server.sent) >= len(texts), timeout=30)

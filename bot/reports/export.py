@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +45,7 @@ __all__ = [
     "SummaryRow",
     "collect_export",
     "export_csv",
+    "export_file",
     "export_xlsx",
     "write_xlsx",
     "xlsx_bytes",
@@ -288,8 +290,21 @@ _NUMBER_FORMATS: dict[Number, str] = {"count": "#,##0", "rate": "0.0%", "days": 
 _DATE_FORMAT = "dd/mm/yyyy hh:mm"
 
 
+# "_x" + hex digits is an escape sequence in OOXML strings ("_x000A_" is a line feed), and
+# LibreOffice also decodes short forms: the category id "an_sinh_xa_hoi" would show a line
+# break. Such an underscore is written as "_x005F_" (ECMA-376 Part 1, 22.9.2.19); Excel and
+# LibreOffice show "_"; openpyxl readers get it back with openpyxl.utils.escape.unescape.
+_FALSE_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f])")
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, str) and "_x" in value:
+        return _FALSE_ESCAPE.sub("_x005F_", value)
+    return value
+
+
 def _cell(sheet: WriteOnlyWorksheet, value: Any, **style: Any) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
+    cell = WriteOnlyCell(sheet, value=_text(value))
     for name, setting in style.items():
         setattr(cell, name, setting)
     return cell
@@ -309,7 +324,7 @@ def _landscape(sheet: WriteOnlyWorksheet, *, title_rows: str | None = None) -> N
 def _summary_sheet(sheet: WriteOnlyWorksheet, data: ExportData) -> None:
     _landscape(sheet, title_rows=f"{SUMMARY_HEADER_ROW}:{SUMMARY_HEADER_ROW}")
     sheet.freeze_panes = f"D{SUMMARY_HEADER_ROW + 1}"
-    for letter, width in (("A", 11), ("B", 20), ("C", 38)):
+    for letter, width in (("A", 11), ("B", 22), ("C", 40)):
         sheet.column_dimensions[letter].width = width
     for index in range(len(SUMMARY_COLUMNS)):
         sheet.column_dimensions[_column_letter(4 + index)].width = 11
@@ -373,7 +388,7 @@ def _cases_sheet(sheet: WriteOnlyWorksheet, data: ExportData, rows: Iterable[Cas
             [
                 _cell(sheet, column.value(row, data), number_format=_DATE_FORMAT)
                 if column.date
-                else column.value(row, data)
+                else _text(column.value(row, data))
                 for column in CASE_COLUMNS
             ]
         )
@@ -450,6 +465,24 @@ def case_csv_rows(data: ExportData, rows: Iterable[CaseRow]) -> Iterator[list[An
 
 def _csv_header(column: SummaryColumn) -> str:
     return f"{column.header} (%)" if column.number == "rate" else column.header
+
+
+def export_file(
+    session: Session,
+    service: StatsService,
+    period: Period,
+    out: Path,
+    *,
+    fmt: Literal["xlsx", "csv"],
+    as_of: datetime,
+    unit: str | None = None,
+) -> ExportData:
+    """``pakn report --format xlsx|csv --out FILE``: the workbook, or the summary as CSV."""
+    if fmt == "xlsx":
+        return export_xlsx(session, service, period, out, as_of=as_of, unit=unit)
+    if fmt == "csv":
+        return export_csv(session, service, period, out, as_of=as_of, unit=unit)
+    raise ValueError(f"unknown format {fmt!r}; use xlsx or csv")
 
 
 def xlsx_bytes(

@@ -7,14 +7,16 @@ never reads ``config.toml`` itself.
 
 How a text is scored
 --------------------
-1. *Tokens.* The text is cut into words and clauses (a contiguous phrase never spans a
-   comma or a full stop); each word is folded (lower case, no diacritics, ``đ`` → ``d``)
-   with :mod:`bot.rules.textnorm`, chat and domain abbreviations are expanded (``ko`` →
-   ``khong``, ``ubnd`` → ``uy ban nhan dan``, plus the keyword files' own). Each word also
-   keeps its *accent key* (``đ``, vowel marks and tone): folded matching accepts texts typed
-   without diacritics, and when the citizen did type them (at least 30 % of the words carry
-   a mark) they must agree (``giá đắt`` is not ``đất``, ``hố ga`` is not ``gà``). Phrases
-   written ``=hôi`` match only with these very diacritics (``hoi`` may be ``hỏi``).
+1. *Tokens.* The text is cut into words, clauses and sentences (a contiguous phrase never
+   spans a comma or a full stop; a pair rule never spans a full stop); each word is folded
+   (lower case, no diacritics, ``đ`` → ``d``) with :mod:`bot.rules.textnorm`, chat and
+   domain abbreviations are expanded (``ko`` → ``khong``, ``ubnd`` → ``uy ban nhan dan``,
+   plus the keyword files' own), and an amount typed as one word is split (``3tr`` →
+   ``3 triệu``, ``500k`` → ``500 nghìn``). Each word also keeps its *accent key* (``đ``,
+   vowel marks and tone): folded matching accepts texts typed without diacritics, and when
+   the citizen did type them (at least 30 % of the words carry a mark) they must agree
+   (``giá đắt`` is not ``đất``, ``hố ga`` is not ``gà``). Phrases written ``=hôi`` match
+   only with these very diacritics (``hoi`` may be ``hỏi``).
 2. *Phrase hits.* Phrases are looked up on token boundaries through an index on their first
    word (or first two words). Phrases may contain gaps (``quyết định * sai``). Typos are
    caught by rapidfuzz
@@ -32,7 +34,12 @@ How a text is scored
    fallback category (``khac``) with confidence 0.
 5. *Kind.* ``phan_anh_kien_nghi`` has a fixed prior; cues for ``khieu_nai`` (contesting a
    decision) and ``to_cao`` (wrongdoing alleged) must beat it. Khiếu nại and tố cáo go to the
-   complaint unit whatever the category.
+   complaint unit whatever the category. Besides single phrases, *pair rules* catch the many
+   texts that carry no cue word: a phrase of one list and a phrase of another in the same
+   sentence, a few words apart, such as an official and a money verb (``trưởng thôn`` …
+   ``bỏ túi``: tố cáo) or an adverse act and a word contesting it (``bị phạt`` … ``vô lý``:
+   khiếu nại). Counter-cues (``nhận tiền hỗ trợ``, ``giả danh``) weigh for a plain phản ánh
+   and hide the pair phrases inside them.
 
 The combined confidence is the product of the kind and category confidences. Below the
 configured ``[routing] min_confidence`` the caller lets the citizen pick the category.
@@ -976,8 +983,9 @@ class RoutingClassifier:
         """Drop hits covered by a longer contiguous hit of the same group (kind or category).
 
         A pair rule's phrase is also covered by a longer counter-cue (a phrase of
-        ``[kinds.phan_anh_kien_nghi]``). Gapped phrases never cover others: the words in
-        their gap are not theirs.
+        ``[kinds.phan_anh_kien_nghi]``), and so is a gapped kind or pair phrase whose first
+        or last part lies inside one. Gapped phrases never cover others: the words in their
+        gap are not theirs.
         """
         if not hits:
             return []
@@ -1000,15 +1008,30 @@ class RoutingClassifier:
                 prefix.append(running)
                 running = max(running, end)
             before[group] = prefix
+
+        def covers(group: str, start: int, end: int) -> bool:
+            ends = furthest.get(group)
+            return ends is not None and (before[group][start] >= end or ends[start] > end)
+
+        counters = _COUNTER_GROUP in furthest
         kept: list[_Hit] = []
         for hit in hits:
+            phrase = self._phrases[hit.phrase_id]
             group = self._group(hit)
-            covering = (group, _COUNTER_GROUP) if group.startswith(_SPACE_PAIR) else (group,)
-            covered = any(
-                name in furthest
-                and (before[name][hit.start] >= hit.end or furthest[name][hit.start] > hit.end)
-                for name in covering
-            )
+            if phrase.contiguous:
+                covered = covers(group, hit.start, hit.end)
+                if not covered and counters and phrase.space == _SPACE_PAIR:
+                    covered = covers(_COUNTER_GROUP, hit.start, hit.end)
+            elif counters and phrase.label != KIND_FEEDBACK and group != _SPACE_CATEGORY:
+                # A gapped cue whose first or last part lies inside a counter-cue is hidden:
+                # the "nhận tiền" of "cán bộ * nhận tiền" in "… nhận tiền hỗ trợ".
+                first_end = hit.start + len(phrase.parts[0])
+                last_start = hit.end - len(phrase.parts[-1])
+                covered = covers(_COUNTER_GROUP, hit.start, first_end) or covers(
+                    _COUNTER_GROUP, last_start, hit.end
+                )
+            else:
+                covered = False
             if not covered:
                 kept.append(hit)
         return kept

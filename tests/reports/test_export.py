@@ -11,6 +11,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.utils.escape import unescape
 
 from bot.config import AppConfig
 from bot.reports.export import (
@@ -20,6 +21,7 @@ from bot.reports.export import (
     SUMMARY_HEADER_ROW,
     SUMMARY_SHEET,
     export_csv,
+    export_file,
     export_xlsx,
     xlsx_bytes,
 )
@@ -56,7 +58,10 @@ def summary_table(path_or_bytes: Path | bytes) -> dict[tuple[str, str], dict[str
     sheet = book[SUMMARY_SHEET]
     rows = list(sheet.iter_rows(min_row=SUMMARY_HEADER_ROW, values_only=True))
     headers = rows[0]
-    return {(row[0], row[1] or ""): dict(zip(headers, row, strict=True)) for row in rows[1:]}
+    # Ids such as "an_sinh_xa_hoi" are stored escaped ("an_sinh_x005F_xa_hoi").
+    return {
+        (row[0], unescape(row[1] or "")): dict(zip(headers, row, strict=True)) for row in rows[1:]
+    }
 
 
 def assert_same(values: dict[str, Any], stats: PeriodStats) -> None:
@@ -89,6 +94,7 @@ def test_xlsx_summary_equals_the_service(
     for key, stats in kinds.items():
         assert_same(table[("Loại hồ sơ", key)], stats)
     assert table[("Đơn vị", "kinh_te")]["Tên"] == config.unit_name("kinh_te")
+    assert ("Lĩnh vực", "an_sinh_xa_hoi") in table
 
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == [SUMMARY_SHEET, CASES_SHEET, "Cách tính"]
@@ -145,3 +151,13 @@ def test_csv_to_a_text_stream(db: Database, service: StatsService) -> None:
     with db.transaction() as session:
         export_csv(session, service, WEEK, buffer, as_of=AS_OF, what="cases")
     assert buffer.getvalue().splitlines()[0].startswith("Mã hồ sơ,Ngày tiếp nhận")
+
+
+def test_export_file_by_format(db: Database, service: StatsService, tmp_path: Path) -> None:
+    with db.transaction() as session:
+        export_file(session, service, WEEK, tmp_path / "r.xlsx", fmt="xlsx", as_of=AS_OF)
+        export_file(session, service, WEEK, tmp_path / "r.csv", fmt="csv", as_of=AS_OF)
+        with pytest.raises(ValueError):
+            export_file(session, service, WEEK, tmp_path / "r.pdf", fmt="pdf", as_of=AS_OF)  # type: ignore[arg-type]
+    assert summary_table(tmp_path / "r.xlsx")[("Tổng", "")]["Tiếp nhận"] == 4
+    assert (tmp_path / "r.csv").read_text(encoding="utf-8-sig").startswith("Nhóm,Mã,Tên")

@@ -38,6 +38,9 @@ CATEGORY_UNITS = {
 }
 MIN_CONFIDENCE = 0.55
 DEV_SET = Path(__file__).parent / "data" / "routing_dev.jsonl"
+# Written apart from the first set: khiếu nại and tố cáo without their cue words, and
+# phản ánh that look like them.
+DEV_SET_2 = Path(__file__).parent / "data" / "routing_dev2.jsonl"
 PAKN, KN, TC = "phan_anh_kien_nghi", "khieu_nai", "to_cao"
 
 
@@ -187,6 +190,116 @@ def test_wrongdoing_by_officials_is_a_denunciation(
 )
 def test_plain_feedback_stays_feedback(classifier: RoutingClassifier, text: str) -> None:
     assert classifier.classify(text).kind == PAKN
+
+
+# --------------------------------------------------------------------------- pair rules
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # No "khiếu nại": an act of the commune against the citizen, and words contesting it.
+        ("Tôi bị phạt 3tr vì đốt rơm, cả làng cùng đốt mà chỉ phạt mình tôi là vô lý", KN),
+        ("nha toi bi loai khoi danh sach ho ngheo trong khi chong toi nam liet giuong", KN),
+        ("Giá đền bù cây trồng xã áp cho nhà tôi quá thấp so với thị trường", KN),
+        ("Xã giải quyết như vậy là không đúng, đề nghị xem xét lại", KN),
+        # No "tố cáo": an official named near an abuse.
+        ("Trưởng thôn thu tiền làm đường của dân rồi bỏ túi, đường chẳng thấy làm", TC),
+        ("ct xa cho nguoi nha lay dat cong lam trang trai", TC),
+        ("Kế toán xã giữ lại một nửa tiền hỗ trợ của người khuyết tật", TC),
+        ("Cán bộ địa chính đòi 10tr mới chịu đo đất cho nhà tôi", TC),
+        ("Trong danh sách hỗ trợ có tên cả con dâu của chủ tịch xã", TC),
+    ],
+)
+def test_complaints_without_cue_words(classifier: RoutingClassifier, text: str, kind: str) -> None:
+    decision = classifier.classify(text)
+    assert decision.kind == kind, classifier.explain(text)
+    assert decision.unit == "van_phong"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The police are the addressee here, not the accused.
+        "Thằng em nhà bên đánh người rồi bỏ trốn, nhờ công an xã bắt giúp",
+        # Someone posing as an official is a fraud for the police.
+        "Có người tự xưng cán bộ địa chính đến đo đất rồi đòi 2 triệu phí đo",
+        "Có người giả danh cán bộ xã đi thu tiền làm thẻ bảo hiểm y tế",
+        # A question about compensation, a request to review, a neighbour's refusal.
+        "Xin cho hỏi khi nào được nhận tiền bồi thường đất làm đường",
+        "Tiền đền bù đã được chi trả đủ, nhưng hàng rào tạm vẫn chưa dỡ",
+        "Đề nghị xã xem xét lại tuyến đường làng, xe tải chạy nhiều làm vỡ đường",
+        "Ông ấy xây bờ rào lấn sang đất nhà tôi, nói mãi không chịu tháo dỡ",
+        "Tôi không đồng ý việc quán karaoke mở đến 1 giờ sáng",
+        # An official named without an abuse.
+        "Trưởng thôn làm việc rất tận tình, bà con rất quý",
+        "Ông trưởng thôn dọa sẽ báo công an nếu ai còn đổ rác ra bờ sông",
+    ],
+)
+def test_look_alikes_stay_feedback(classifier: RoutingClassifier, text: str) -> None:
+    assert classifier.classify(text).kind == PAKN, classifier.explain(text)
+
+
+def pair_classifier(tmp_path: Path, rule: str) -> RoutingClassifier:
+    """A classifier on a small keyword file holding one pair rule and no other cue."""
+    path = write_toml(
+        tmp_path / "pairs.toml",
+        '[categories.khac]\nphrases = ["xin chào"]\n\n[pairs.test]\nkind = "to_cao"\n' + rule,
+    )
+    return RoutingClassifier(KeywordTable.load([path]), CATEGORY_UNITS)
+
+
+def test_pair_needs_both_lists_in_one_sentence(tmp_path: Path) -> None:
+    routed = pair_classifier(tmp_path, 'first = ["thủ kho"]\nsecond = ["mang về nhà"]\n')
+    assert routed.classify("thủ kho lấy xi măng mang về nhà").kind == TC
+    assert routed.classify("xi măng bị mang về nhà, thủ kho biết").kind == TC  # either order
+    assert routed.classify("thủ kho hôm nay nghỉ").kind == PAKN
+    assert routed.classify("Mang về nhà rồi.").kind == PAKN
+    # A full stop ends the sentence; a decimal point does not.
+    assert routed.classify("Thủ kho đi vắng. Xi măng mang về nhà.").kind == PAKN
+    assert routed.classify("Thủ kho lấy 1.5 tấn xi măng mang về nhà").kind == TC
+    explained = routed.explain("thủ kho lấy xi măng mang về nhà")
+    assert ("thủ kho + mang về nhà", "kind", TC, 1.5) in explained
+
+
+def test_pair_window_and_order(tmp_path: Path) -> None:
+    routed = pair_classifier(
+        tmp_path, 'window = 2\nordered = true\nfirst = ["thủ kho"]\nsecond = ["mang về"]\n'
+    )
+    assert routed.classify("thủ kho lại mang về").kind == TC
+    assert routed.classify("thủ kho lấy xi măng mang về").kind == PAKN  # 3 words apart
+    assert routed.classify("mang về cho thủ kho").kind == PAKN  # wrong order
+
+
+def test_counter_cues_hide_pair_phrases(classifier: RoutingClassifier) -> None:
+    # "nhận tiền hỗ trợ" is a counter-cue: it hides the "nhận tiền" of the official pair,
+    # and of the gapped cue "trưởng thôn * nhận tiền".
+    for text in (
+        "Cán bộ xã bảo tôi tuần sau mới được nhận tiền hỗ trợ",
+        "Trưởng thôn báo cả xóm lên xã nhận tiền hỗ trợ lũ lụt",
+    ):
+        assert classifier.classify(text).kind == PAKN, classifier.explain(text)
+        assert not any(
+            space == "kind" and label == TC for _, space, label, _ in classifier.explain(text)
+        )
+
+
+def test_amounts_typed_in_one_word(classifier: RoutingClassifier) -> None:
+    for text in ("Cán bộ địa chính đòi 20tr mới làm sổ", "can bo dia chinh doi 500k moi lam"):
+        assert classifier.classify(text).kind == TC, classifier.explain(text)
+
+
+def test_commune_file_extends_and_switches_off_pairs(tmp_path: Path) -> None:
+    text = "Thủ kho hợp tác xã nhận tiền của thương lái"
+    assert build_classifier(CATEGORY_UNITS).classify(text).kind == PAKN
+    commune = write_toml(
+        tmp_path / "ha_bac.toml", '[pairs.official_wrongdoing]\nfirst = ["thủ kho"]\n'
+    )
+    assert build_classifier(CATEGORY_UNITS, [commune]).classify(text).kind == TC
+    off = write_toml(tmp_path / "off.toml", "[pairs.official_wrongdoing]\nweight = 0\n")
+    denounced = "Kế toán xã giữ lại một nửa tiền hỗ trợ của người khuyết tật"
+    assert build_classifier(CATEGORY_UNITS).classify(denounced).kind == TC
+    assert build_classifier(CATEGORY_UNITS, [off]).classify(denounced).kind == PAKN
 
 
 # --------------------------------------------------------------------------- diacritics
@@ -372,6 +485,17 @@ def test_a_category_dropped_by_the_commune_is_skipped_in_the_default_file() -> N
         ('[synonyms]\nx = "y"\n', "synonyms"),
         ('[abbreviations]\n"a b" = "c"\n', "abbreviations.a b"),
         ("[lexicon]\ncommon = 3\n", "lexicon.common"),
+        ('[pairs.x]\nkind = "gop_y"\nfirst = ["a"]\nsecond = ["b"]\n', "pairs.x.kind"),
+        ('[pairs.x]\nfirst = ["a"]\nsecond = ["b"]\n', "pairs.x.kind"),
+        ('[pairs.x]\nkind = "to_cao"\nfirst = ["a"]\n', "pairs.x"),
+        ('[pairs.x]\nkind = "to_cao"\nfirst = "a"\nsecond = ["b"]\n', "pairs.x.first"),
+        ("[pairs.official_wrongdoing]\nweight = 11\n", "pairs.official_wrongdoing.weight"),
+        ("[pairs.official_wrongdoing]\nwindow = 2.5\n", "pairs.official_wrongdoing.window"),
+        ("[pairs.official_wrongdoing]\nwindow = 99\n", "pairs.official_wrongdoing.window"),
+        ('[pairs.official_wrongdoing]\nordered = "yes"\n', "pairs.official_wrongdoing.ordered"),
+        ('[pairs.official_wrongdoing]\nthird = ["c"]\n', "pairs.official_wrongdoing.third"),
+        ('[pairs.official_wrongdoing]\nsecond = [" * x"]\n', "pairs.official_wrongdoing.second"),
+        ("[pairs]\nx = 1\n", "pairs.x"),
     ],
 )
 def test_bad_keyword_files_are_config_errors(tmp_path: Path, content: str, key: str) -> None:
@@ -408,14 +532,16 @@ def test_explain_names_the_phrases(classifier: RoutingClassifier) -> None:
 # --------------------------------------------------------------------------- development set
 
 
-def load_dev_set() -> list[dict[str, str]]:
-    with DEV_SET.open(encoding="utf-8") as handle:
+def load_dev_set(path: Path = DEV_SET) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def test_dev_set_is_well_formed() -> None:
-    rows = load_dev_set()
-    assert len(rows) >= 120
+@pytest.mark.parametrize(("path", "size"), [(DEV_SET, 120), (DEV_SET_2, 200)])
+def test_dev_set_is_well_formed(path: Path, size: int) -> None:
+    rows = load_dev_set(path)
+    assert len(rows) >= size
+    assert len({row["text"] for row in rows}) == len(rows)
     for row in rows:
         assert set(row) == {"text", "kind", "category", "unit"}
         assert row["category"] in CATEGORY_UNITS
@@ -423,15 +549,20 @@ def test_dev_set_is_well_formed() -> None:
         assert row["unit"] == expected_unit, row
 
 
-def test_dev_set_accuracy(classifier: RoutingClassifier) -> None:
-    rows = load_dev_set()
+# The second set labels the field of a khiếu nại or tố cáo as its author saw it, which is
+# often arguable (the land or the officer?): its category floor is lower.
+@pytest.mark.parametrize(
+    ("path", "min_category"), [(DEV_SET, 0.90), (DEV_SET_2, 0.78)], ids=["dev", "dev2"]
+)
+def test_dev_set_accuracy(classifier: RoutingClassifier, path: Path, min_category: float) -> None:
+    rows = load_dev_set(path)
     decisions = [classifier.classify(row["text"]) for row in rows]
     units = sum(d.unit == row["unit"] for d, row in zip(decisions, rows, strict=True))
     categories = sum(d.category == row["category"] for d, row in zip(decisions, rows, strict=True))
     kinds = sum(d.kind == row["kind"] for d, row in zip(decisions, rows, strict=True))
-    # The dev set is the tuning set: these guard regressions, not generalisation.
+    # The dev sets are the tuning sets: these guard regressions, not generalisation.
     assert units / len(rows) >= 0.95
-    assert categories / len(rows) >= 0.90
+    assert categories / len(rows) >= min_category
     assert kinds / len(rows) >= 0.95
 
 
