@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,6 +10,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.channels.base import ChannelBinding, Downloader
 from bot.channels.console import ConsoleSender, read_photo
@@ -23,17 +25,21 @@ from bot.dispatcher import OutboxDispatcher
 from bot.links import LinkSigner, load_secret
 from bot.messages import IncomingMessage
 from bot.processing import Processor
+from bot.reports.weekly import collect_weekly, render_report
 from bot.rules.deadlines import DeadlineCalculator, Milestone
 from bot.rules.delivery_windows import DeliveryWindows
 from bot.rules.routing import RoutingClassifier, build_classifier
 from faq.service import FaqService
 from handlers.app import build_router
 from handlers.context import Services
+from handlers.leader import queue_weekly_reports
 from handlers.router import Router
 from storage.attachments import AttachmentStore
 from storage.cases import CaseService
 from storage.db import Database
+from storage.models import PersonRole
 from storage.reminders import ReminderSweep, SweepResult, housekeeping
+from storage.stats import StatsService
 
 if TYPE_CHECKING:
     from bot.web import WebServer
@@ -74,6 +80,29 @@ class Runtime:
         if result.queued or result.closed_unrated:
             self.dispatcher.kick()
         return result
+
+    async def run_weekly_report(self) -> int:
+        """The Monday report: the commune to each leader, their unit to each head."""
+        now = self.clock.now()
+        stats: StatsService = self.services.extras["stats"]
+        staff = await self.db.run(_weekly_recipients)
+        heads = {unit for _person, role, unit in staff if role == "head" and unit}
+        data = await self.db.run(collect_weekly, stats, as_of=now, units=sorted(heads))
+        commune = await asyncio.to_thread(render_report, data.commune, self.config)
+        units = {
+            unit: await asyncio.to_thread(render_report, report, self.config)
+            for unit, report in data.units.items()
+        }
+        reports = [
+            (person, commune if role == "leader" else units[unit])
+            for person, role, unit in staff
+            if role == "leader" or (role == "head" and unit in units)
+        ]
+        week = data.commune.period.first_day.isoformat()
+        queued = await self.db.run(queue_weekly_reports, self.services, reports, week=week, now=now)
+        if queued:
+            self.dispatcher.kick()
+        return queued
 
     async def run_housekeeping(self) -> None:
         await self.db.run(housekeeping, self.clock.now())
@@ -116,6 +145,21 @@ class Runtime:
             )
             self.scheduler.add_job(
                 self.run_housekeeping, "cron", hour=3, id="housekeeping", coalesce=True
+            )
+            day, clock_time = self.config.reports.weekly_cron.split()
+            hour, minute = clock_time.split(":")
+            self.scheduler.add_job(
+                self.run_weekly_report,
+                CronTrigger(
+                    day_of_week=day,
+                    hour=int(hour),
+                    minute=int(minute),
+                    timezone=self.config.commune.timezone,
+                ),
+                id="weekly-report",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=3600,
             )
             self.scheduler.add_job(
                 self.services.extras["faq"].reload_if_changed,
@@ -160,7 +204,11 @@ def build_services(config: AppConfig, store: AttachmentStore) -> Services:
         deadlines=deadlines,
         cases=CaseService(config, deadlines, windows),
         classifier=classifier_for(config),
-        extras={"attachments": store, "faq": faq_for(config)},
+        extras={
+            "attachments": store,
+            "faq": faq_for(config),
+            "stats": StatsService(config, deadlines),
+        },
     )
 
 
@@ -413,3 +461,15 @@ def build_runtime(
 
         runtime.web = build_web_server(runtime)
     return runtime
+
+
+def _weekly_recipients(session: Session) -> list[tuple[int, str, str | None]]:
+    """(person, role, unit) of every leader and unit head."""
+    return [
+        (role.person_id, role.role, role.unit)
+        for role in session.scalars(
+            select(PersonRole).where(
+                PersonRole.role.in_(["leader", "head"]), PersonRole.revoked_at.is_(None)
+            )
+        )
+    ]

@@ -162,7 +162,9 @@ def route_command(args: argparse.Namespace, config: AppConfig) -> int:
     print(f"kind:       {decision.kind}")
     print(f"category:   {decision.category} ({config.category_name(decision.category)})")
     print(f"unit:       {decision.unit} ({config.unit_name(decision.unit)})")
-    print(f"confidence: {decision.confidence:.2f} ({'used as is' if confident else 'citizen picks'})")
+    print(
+        f"confidence: {decision.confidence:.2f} ({'used as is' if confident else 'citizen picks'})"
+    )
     for phrase, space, label, weight in classifier.explain(args.text):
         print(f"  {weight:+.1f} {space}:{label} «{phrase}»")
     return 0
@@ -270,6 +272,86 @@ def faq_command(args: argparse.Namespace, config: AppConfig) -> int:
     return 0
 
 
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--period",
+        required=True,
+        help="2026-6thang, 2026-9thang, 2026-nam, 2026-10, 2026-quy3 or FROM..TO (YYYY-MM-DD)",
+    )
+    parser.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    parser.add_argument("--out", required=True, help="file to write")
+    parser.add_argument("--unit", help="only this unit (default: the whole commune)")
+
+
+@command("report", "export the figures of a reporting period (XLSX or CSV)", _report_arguments)
+def report_command(args: argparse.Namespace, config: AppConfig) -> int:
+    from bot.clock import SystemClock
+    from bot.reports.export import export_file
+    from bot.reports.periods import PeriodError, parse_period
+    from bot.rules.deadlines import DeadlineCalculator
+    from storage.stats import StatsService
+
+    calculator = DeadlineCalculator(config.calendar, config.commune.timezone)
+    now = SystemClock().now()
+    try:
+        period = parse_period(
+            args.period, calculator.local_date(now), cutoff_day=config.reports.cutoff_day
+        )
+    except PeriodError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if args.unit and args.unit not in config.units:
+        print(f"unknown unit {args.unit!r}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    db = _open_db(config)
+    try:
+        db.call(
+            export_file,
+            StatsService(config, calculator),
+            period,
+            out,
+            fmt=args.format,
+            as_of=now,
+            unit=args.unit,
+        )
+    finally:
+        db.close()
+    print(f"Wrote {out} ({period.title}).")
+    return 0
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="demo_command", required=True)
+    seed = sub.add_parser("seed", help="fill the database with 12 weeks of sample cases")
+    seed.add_argument("--weeks", type=int, default=12)
+    seed.add_argument("--per-week", type=int, default=30)
+
+
+@command("demo", "sample data for trying the reports", _demo_arguments)
+def demo_command(args: argparse.Namespace, config: AppConfig) -> int:
+    from bot.clock import SystemClock
+    from bot.demo import DemoRefused, seed_demo
+
+    db = _open_db(config)
+    try:
+        written = seed_demo(
+            db, config, SystemClock(), weeks=args.weeks, cases_per_week=args.per_week
+        )
+    except DemoRefused as error:
+        print(error, file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    if written == 0:
+        print("Demo data is already there.")
+    else:
+        print(f"Wrote {written} sample cases over the past {args.weeks} weeks.")
+        print("Leaders see them with /thongke tuan and in the Monday report.")
+    return 0
+
+
 def _invite_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", required=True, choices=ROLES)
     parser.add_argument("--unit", help="unit id (required for officer and head)")
@@ -292,7 +374,11 @@ def invite_command(args: argparse.Namespace, config: AppConfig) -> int:
     db = _open_db(config)
     try:
         code = db.call(
-            create_invite, role=args.role, unit=unit, now=SystemClock().now(), display_name=args.name
+            create_invite,
+            role=args.role,
+            unit=unit,
+            now=SystemClock().now(),
+            display_name=args.name,
         )
     finally:
         db.close()
@@ -308,15 +394,23 @@ def people_command(_args: argparse.Namespace, config: AppConfig) -> int:
 
     db = _open_db(config)
     try:
-        rows = db.call(lambda session: [
-            (p.id, p.full_name or p.display_name or "", [(r.role, r.unit) for r in roles],
-             [f"{i.channel}" for i in identities])
-            for p, roles, identities in all_staff(session)
-        ])
+        rows = db.call(
+            lambda session: [
+                (
+                    p.id,
+                    p.full_name or p.display_name or "",
+                    [(r.role, r.unit) for r in roles],
+                    [f"{i.channel}" for i in identities],
+                )
+                for p, roles, identities in all_staff(session)
+            ]
+        )
     finally:
         db.close()
     if not rows:
-        print("No staff registered yet. Create an invite with: pakn invite --role officer --unit ID")
+        print(
+            "No staff registered yet. Create an invite with: pakn invite --role officer --unit ID"
+        )
         return 0
     for person_id, name, roles, channels in rows:
         described = ", ".join(
@@ -353,7 +447,11 @@ def _outbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true", help="also list messages being sent")
 
 
-@command("outbox", "show pending and failed outgoing messages; --retry sends failed ones again", _outbox_arguments)
+@command(
+    "outbox",
+    "show pending and failed outgoing messages; --retry sends failed ones again",
+    _outbox_arguments,
+)
 def outbox_command(args: argparse.Namespace, config: AppConfig) -> int:
     from bot.clock import SystemClock
     from storage import outbox
@@ -367,10 +465,12 @@ def outbox_command(args: argparse.Namespace, config: AppConfig) -> int:
         statuses = [outbox.PENDING, outbox.FAILED, outbox.UNREACHABLE]
         if args.all:
             statuses.append(outbox.SENDING)
-        rows = db.call(lambda session: [
-            (m.id, m.status, m.channel, m.purpose, m.attempts, m.next_attempt_at, m.last_error)
-            for m in outbox.list_messages(session, statuses)
-        ])
+        rows = db.call(
+            lambda session: [
+                (m.id, m.status, m.channel, m.purpose, m.attempts, m.next_attempt_at, m.last_error)
+                for m in outbox.list_messages(session, statuses)
+            ]
+        )
     finally:
         db.close()
     print("Outbox: " + ", ".join(f"{status} {count}" for status, count in sorted(counts.items())))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import citizen_case, faq, intake, menu, officer, tracking
+from handlers import citizen_case, faq, intake, leader, menu, officer, tracking
 from handlers.router import Router
 
 
@@ -15,6 +15,7 @@ def build_router() -> Router:
     track = tracking.register(router)
     citizen_case.register(router)
     faq.register(router)
+    leader.register(router)
     staff = officer.register(router)
 
     def staff_view(ctx: Any, case: Any) -> bool:

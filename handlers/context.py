@@ -19,9 +19,9 @@ from bot.messages import IncomingMessage, Option, OutgoingMessage
 from bot.rules.deadlines import DeadlineCalculator
 from bot.rules.routing import RoutingClassifier
 from bot.rules.textnorm import nfc
-from storage.attachments import StoredFile
+from storage.attachments import StoredFile, record_attachment
 from storage.cases import CaseService
-from storage.models import Attachment, ChannelIdentity, Conversation, Person, PersonRole
+from storage.models import ChannelIdentity, Conversation, Person, PersonRole
 from storage.notify import deliver, queue
 from storage.people import active_roles
 
@@ -202,18 +202,12 @@ class Context:
 
     def keep_photo(self, stored: StoredFile) -> int:
         """Record a stored photo as this person's (not yet part of a case)."""
-        attachment = Attachment(
-            person_id=self.person.id,
-            case_id=None,
-            kind="photo",
-            mime_type=stored.mime_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            path=stored.path,
-            created_at=self.now,
-            channel=self.identity.channel,
-        )
-        self.session.add(attachment)
-        self.session.flush()
         self.kept_paths.add(stored.path)
-        return attachment.id
+        return record_attachment(
+            self.session,
+            stored,
+            person_id=self.person.id,
+            kind="photo",
+            channel=self.identity.channel,
+            now=self.now,
+        )

@@ -846,3 +846,14 @@ FAQ_OFFER_CASE = (
     "Có vẻ bạn đang phản ánh một việc cụ thể. Bạn có muốn gửi thành phản ánh để cán bộ xã "
     "xử lý và trả lời không?"
 )
+
+
+# ----------------------------------------------------------------------------- statistics
+
+STATS_NOT_ALLOWED = (
+    "Xin lỗi, số liệu thống kê chỉ dành cho lãnh đạo UBND xã và lãnh đạo các đơn vị."
+)
+
+
+def report_file_ready(title: str) -> str:
+    return f"📎 Báo cáo {title}. Tệp Excel đính kèm (không có thông tin cá nhân của người gửi)."

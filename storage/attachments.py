@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.orm import Session
 
 SUPPORTED_IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/jpeg"}
 MAX_IMAGE_PIXELS = 40_000_000
@@ -111,3 +112,32 @@ class AttachmentStore:
 
     def delete(self, relative: str) -> None:
         self.absolute(relative).unlink(missing_ok=True)
+
+
+def record_attachment(
+    session: Session,
+    stored: StoredFile,
+    *,
+    person_id: int,
+    kind: str,
+    channel: str,
+    now: datetime,
+    case_id: int | None = None,
+) -> int:
+    """The database row of a stored file; outgoing messages refer to files by this id."""
+    from storage.models import Attachment
+
+    attachment = Attachment(
+        person_id=person_id,
+        case_id=case_id,
+        kind=kind,
+        mime_type=stored.mime_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        path=stored.path,
+        created_at=now,
+        channel=channel,
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment.id

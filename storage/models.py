@@ -134,6 +134,7 @@ class Case(Base):
         Index("ix_cases_unit_status", "unit", "status"),
         Index("ix_cases_citizen_created", "citizen_id", "created_at"),
         Index("ix_cases_created", "created_at"),
+        Index("ix_cases_answered", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

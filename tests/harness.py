@@ -60,7 +60,9 @@ class Person:
         """Pick the option whose label contains ``label`` from the latest message with options."""
         for message in reversed(self.transcript):
             if message.options:
-                for index, option in enumerate(message.options, 1):
+                numbered = list(enumerate(message.options, 1))
+                exact = [(i, o) for i, o in numbered if o.label.lower() == label.lower()]
+                for index, option in exact or numbered:
                     if label.lower() in option.label.lower():
                         return await self.say(str(index))
                 labels = [o.label for o in message.options]
@@ -157,7 +159,8 @@ class TelegramUser:
             buttons = message.buttons
             if not buttons:
                 continue
-            for text, data in buttons:
+            exact = [(t, d) for t, d in buttons if t.lower() == label.lower()]
+            for text, data in exact or buttons:
                 if label.lower() in text.lower() and data is not None:
                     before = len(self.received)
                     self.server.press_button(self.user_id, data, message_id=message.message_id)

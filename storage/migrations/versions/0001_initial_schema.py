@@ -114,6 +114,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("code"),
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index("ix_cases_answered", ["answered_at"], unique=False)
         batch_op.create_index(
             "ix_cases_citizen_created", ["citizen_id", "created_at"], unique=False
         )
@@ -332,6 +333,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_cases_status_due")
         batch_op.drop_index("ix_cases_created")
         batch_op.drop_index("ix_cases_citizen_created")
+        batch_op.drop_index("ix_cases_answered")
 
     op.drop_table("cases")
     with op.batch_alter_table("processed_updates", schema=None) as batch_op:
