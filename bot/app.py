@@ -93,10 +93,11 @@ class Runtime:
             unit: await asyncio.to_thread(render_report, report, self.config)
             for unit, report in data.units.items()
         }
-        reports = [
-            (person, commune if role == "leader" else units[unit])
+        reports = [(person, commune) for person, role, _unit in staff if role == "leader"]
+        reports += [
+            (person, units[unit])
             for person, role, unit in staff
-            if role == "leader" or (role == "head" and unit in units)
+            if role == "head" and unit is not None and unit in units
         ]
         week = data.commune.period.first_day.isoformat()
         queued = await self.db.run(queue_weekly_reports, self.services, reports, week=week, now=now)

@@ -28,7 +28,9 @@ def run(config_path: Path, capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_route_prints_the_decision_as_json(config_path, capsys):
-    code, out, _ = run(config_path, capsys, "route", "Đèn đường thôn Nam hỏng cả tháng nay", "--json")
+    code, out, _ = run(
+        config_path, capsys, "route", "Đèn đường thôn Nam hỏng cả tháng nay", "--json"
+    )
     assert code == 0
     decision = json.loads(out)
     assert set(decision) == {"kind", "category", "unit", "confidence"}
@@ -69,7 +71,17 @@ def test_faq_check_passes_on_the_shipped_corpus_and_fails_on_a_broken_one(
 
 
 def test_invite_people_and_revoke(config_path, capsys):
-    code, out, _ = run(config_path, capsys, "invite", "--role", "officer", "--unit", "kinh_te", "--name", "Nguyễn Văn Kế")
+    code, out, _ = run(
+        config_path,
+        capsys,
+        "invite",
+        "--role",
+        "officer",
+        "--unit",
+        "kinh_te",
+        "--name",
+        "Nguyễn Văn Kế",
+    )
     assert code == 0
     invite = re.search(r"/dangky ([A-Z0-9]{4}-[A-Z0-9]{4})", out)
     assert invite, out
@@ -86,9 +98,13 @@ def test_invite_people_and_revoke(config_path, capsys):
 
     db = Database(load_config(config_path).storage.database_url)
     try:
+
         def redeem(session):
             person, _identity = identify(
-                session, Sender("telegram", "42", "42", "Kế"), commune="ha_bac", now=SystemClock().now()
+                session,
+                Sender("telegram", "42", "42", "Kế"),
+                commune="ha_bac",
+                now=SystemClock().now(),
             )
             redeem_invite(session, invite.group(1), person, now=SystemClock().now())
             return person.id
@@ -116,10 +132,15 @@ def test_outbox_lists_failed_messages_and_retries_them(config_path, capsys):
     run(config_path, capsys, "migrate")
     db = Database(load_config(config_path).storage.database_url)
     try:
+
         def failed(session):
             now = datetime.now(UTC)
-            _p, identity = identify(session, Sender("telegram", "7", "7", None), commune="ha_bac", now=now)
-            message_id = outbox.enqueue(session, identity, OutgoingMessage(text="x"), purpose="test", now=now)
+            _p, identity = identify(
+                session, Sender("telegram", "7", "7", None), commune="ha_bac", now=now
+            )
+            message_id = outbox.enqueue(
+                session, identity, OutgoingMessage(text="x"), purpose="test", now=now
+            )
             row = session.get(outbox.OutboxMessage, message_id)
             row.status, row.last_error = outbox.FAILED, "Bad Request: chat not found"
 

@@ -26,7 +26,13 @@ def test_the_sample_config_loads(tmp_path: Path):
     assert config.commune.name == "Xã Hà Bắc"
     assert config.commune.code == "HB"
     assert list(config.units) == [
-        "van_phong", "kinh_te", "vhxh", "phvhcc", "cong_an", "quan_su", "y_te",
+        "van_phong",
+        "kinh_te",
+        "vhxh",
+        "phvhcc",
+        "cong_an",
+        "quan_su",
+        "y_te",
     ]
     assert config.categories["dat_dai"].unit == "kinh_te"
     assert len(config.categories) == 15
@@ -39,14 +45,38 @@ def test_the_sample_config_loads(tmp_path: Path):
     [
         (('unit = "kinh_te"', 'unit = "kinh_tee"'), "categories[0].unit", "unknown unit id"),
         (("max_text_length = 2000", "max_text_length = -5"), "limits.max_text_length", "positive"),
-        (("max_text_length = 2000", 'max_text_length = "nhiều"'), "limits.max_text_length", "whole number"),
+        (
+            ("max_text_length = 2000", 'max_text_length = "nhiều"'),
+            "limits.max_text_length",
+            "whole number",
+        ),
         (('office_time = "07:30"', 'office_time = "7h30"'), "reminders.office_time", "07:30"),
         (('code = "HB"', 'code = "hb-1"'), "commune.code", "capital letters"),
-        (('timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Asia/Hanoi_City"'), "commune.timezone", "unknown time zone"),
-        (("days = 10\nunit = \"working\"", "days = 10\nunit = \"weekly\""), "deadlines.kinds.phan_anh_kien_nghi.answer.unit", ""),
-        (('complaint_unit = "van_phong"', 'complaint_unit = "ubnd"'), "deadlines.complaint_unit", "not a unit id"),
-        (('extra_days_off = []', 'extra_days_off = ["2026-02-30"]'), "holidays.extra_days_off[0]", ""),
-        (("min_confidence = 0.3", "min_confidence = 3"), "routing.min_confidence", "between 0 and 1"),
+        (
+            ('timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Asia/Hanoi_City"'),
+            "commune.timezone",
+            "unknown time zone",
+        ),
+        (
+            ('days = 10\nunit = "working"', 'days = 10\nunit = "weekly"'),
+            "deadlines.kinds.phan_anh_kien_nghi.answer.unit",
+            "",
+        ),
+        (
+            ('complaint_unit = "van_phong"', 'complaint_unit = "ubnd"'),
+            "deadlines.complaint_unit",
+            "not a unit id",
+        ),
+        (
+            ("extra_days_off = []", 'extra_days_off = ["2026-02-30"]'),
+            "holidays.extra_days_off[0]",
+            "",
+        ),
+        (
+            ("min_confidence = 0.3", "min_confidence = 3"),
+            "routing.min_confidence",
+            "between 0 and 1",
+        ),
     ],
 )
 def test_a_bad_value_names_the_key(tmp_path: Path, change, key, problem):
@@ -58,7 +88,7 @@ def test_a_bad_value_names_the_key(tmp_path: Path, change, key, problem):
 
 def test_an_unknown_key_is_a_typo(tmp_path: Path):
     with pytest.raises(ConfigError) as raised:
-        load_config(write(tmp_path, ("hotline =", "hotlien = \"1\"\nhotline =")), env={})
+        load_config(write(tmp_path, ("hotline =", 'hotlien = "1"\nhotline =')), env={})
     assert raised.value.key == "commune.hotlien"
     assert "not a known setting" in raised.value.problem
 

@@ -75,10 +75,16 @@ def test_tracking_codes_stay_unique_under_concurrency(config: AppConfig, tmp_pat
 
 def test_a_dedupe_key_is_queued_once(db: Database):
     def queue(session) -> int | None:
-        _person, identity = identify(session, Sender("telegram", "1", "1", None), commune="ha_bac", now=NOW)
+        _person, identity = identify(
+            session, Sender("telegram", "1", "1", None), commune="ha_bac", now=NOW
+        )
         return outbox.enqueue(
-            session, identity, OutgoingMessage(text="Nhắc việc"), purpose="reminder",
-            now=NOW, dedupe_key="rem:2026-11-23:due:1:1",
+            session,
+            identity,
+            OutgoingMessage(text="Nhắc việc"),
+            purpose="reminder",
+            now=NOW,
+            dedupe_key="rem:2026-11-23:due:1:1",
         )
 
     assert db.call(queue) is not None
@@ -88,16 +94,26 @@ def test_a_dedupe_key_is_queued_once(db: Database):
 
 def test_rows_of_a_dead_process_are_taken_back(db: Database):
     def claimed_by_dead(session) -> None:
-        _person, identity = identify(session, Sender("telegram", "1", "1", None), commune="ha_bac", now=NOW)
-        message_id = outbox.enqueue(session, identity, OutgoingMessage(text="x"), purpose="t", now=NOW)
+        _person, identity = identify(
+            session, Sender("telegram", "1", "1", None), commune="ha_bac", now=NOW
+        )
+        message_id = outbox.enqueue(
+            session, identity, OutgoingMessage(text="x"), purpose="t", now=NOW
+        )
         row = session.get_one(OutboxMessage, message_id)
-        row.status, row.claimed_by, row.claimed_until = "sending", "host-a:999999:1", NOW + timedelta(hours=1)
+        row.status, row.claimed_by, row.claimed_until = (
+            "sending",
+            "host-a:999999:1",
+            NOW + timedelta(hours=1),
+        )
 
     db.call(claimed_by_dead)
     assert db.call(outbox.release_abandoned, host="host-b", is_alive=lambda pid: False) == 0
     assert db.call(outbox.release_abandoned, host="host-a", is_alive=lambda pid: True) == 0
     assert db.call(outbox.release_abandoned, host="host-a", is_alive=lambda pid: False) == 1
-    claimed = db.call(outbox.claim, worker="w", now=NOW, channels=["telegram"], lease=timedelta(seconds=30))
+    claimed = db.call(
+        outbox.claim, worker="w", now=NOW, channels=["telegram"], lease=timedelta(seconds=30)
+    )
     assert len(claimed) == 1
 
 
