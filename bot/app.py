@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 
 from bot.channels.base import ChannelBinding, Downloader
 from bot.channels.console import ConsoleSender, read_photo
-from bot.channels.telegram import TelegramChannel, TelegramSender, build_application
+from bot.channels.telegram import (
+    POOL_SIZE,
+    TelegramChannel,
+    TelegramSender,
+    build_application,
+)
 from bot.channels.zalo import PhotoDownloader, ZaloChannel, ZaloSender
 from bot.channels.zalo_client import ZaloBotClient
 from bot.clock import Clock, SystemClock
@@ -279,7 +284,11 @@ def telegram_binding(
         base_file_url=config.telegram.base_file_url,
         rate_limited=rate_limited,
     )
-    channel = TelegramChannel(application, process, poll_timeout=config.telegram.poll_timeout)
+    # One gate for all requests of this bot token except the long poll (its own connection).
+    in_flight = asyncio.Semaphore(POOL_SIZE)
+    channel = TelegramChannel(
+        application, process, poll_timeout=config.telegram.poll_timeout, in_flight=in_flight
+    )
 
     async def start() -> None:
         await channel.start(polling=polling)
@@ -290,6 +299,7 @@ def telegram_binding(
             application.bot,
             per_chat_interval=per_chat_interval,
             overall_per_second=overall_per_second,
+            in_flight=in_flight,
         ),
         download=channel.download,
         start=start,
@@ -397,7 +407,7 @@ def build_runtime(
         interval = (
             per_chat_interval
             if per_chat_interval is not None
-            else 1.0 / config.outbox.per_chat_per_second
+            else (1.0 / config.outbox.per_chat_per_second if telegram_rate_limited else 0.0)
         )
         bindings.append(
             telegram_binding(

@@ -124,6 +124,7 @@ class TelegramConfig:
     base_url: str
     base_file_url: str
     poll_timeout: int
+    rate_limiter: bool = True
 
 
 @dataclass(frozen=True)
@@ -482,6 +483,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         base_url=_read_url(tg, "base_url", "https://api.telegram.org/bot"),
         base_file_url=_read_url(tg, "base_file_url", "https://api.telegram.org/file/bot"),
         poll_timeout=tg.positive_int("poll_timeout", 30, allow_zero=True),
+        rate_limiter=tg.typed("rate_limiter", bool, True),
     )
     tg.finish()
 

@@ -28,16 +28,18 @@ def queue(
     not_before: datetime | None = None,
 ) -> int | None:
     """Queue ``message`` for one channel identity; its options become the person's options."""
-    message_id = outbox.enqueue(
-        session,
-        identity,
-        message,
-        purpose=purpose,
-        now=now,
-        case_id=case_id,
-        dedupe_key=dedupe_key,
-        not_before=not_before,
-    )
+    # One UPDATE of the conversation row instead of two: no flush before the INSERT.
+    with session.no_autoflush:
+        message_id = outbox.enqueue(
+            session,
+            identity,
+            message,
+            purpose=purpose,
+            now=now,
+            case_id=case_id,
+            dedupe_key=dedupe_key,
+            not_before=not_before,
+        )
     if message_id is not None:
         conversations.remember_options_for(session, identity.person_id, message.options, now=now)
     return message_id

@@ -27,6 +27,9 @@ from faq.matcher import (
 DATA = Path(__file__).parent / "data"
 FIXTURE_DIR = DATA / "fixture_corpus"
 DEV_SET = DATA / "faq_dev.jsonl"
+# Written apart from the corpus (from the topic descriptions, in citizens' styles); its wording
+# must stay independent of the question variants, or its figures mean little.
+DEV2_SET = DATA / "faq_dev2.jsonl"
 CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 
 
@@ -295,29 +298,62 @@ def test_evaluate_counts(fixture_matcher):
 # --------------------------------------------------------------------------- shipped corpus
 
 
-def dev_items() -> list[tuple[str, str | None]]:
-    return read_labelled(DEV_SET.read_text(encoding="utf-8").splitlines())
+def dev_items(path: Path = DEV_SET) -> list[tuple[str, str | None]]:
+    return read_labelled(path.read_text(encoding="utf-8").splitlines())
 
 
-def test_dev_set_shape():
-    items = dev_items()
+@pytest.mark.parametrize(
+    ("path", "min_in_scope", "min_out_of_scope"), [(DEV_SET, 150, 40), (DEV2_SET, 250, 80)]
+)
+def test_dev_set_shape(path, min_in_scope, min_out_of_scope):
+    items = dev_items(path)
     in_scope = [i for _, i in items if i is not None]
-    assert len(in_scope) >= 150
-    assert len(items) - len(in_scope) >= 40
+    assert len(in_scope) >= min_in_scope
+    assert len(items) - len(in_scope) >= min_out_of_scope
     assert set(REQUIRED_TOPIC_IDS) <= set(in_scope)
+    questions = [" ".join(q.lower().split()) for q, _ in items]
+    assert len(set(questions)) == len(questions)
 
 
 @needs_shipped
-def test_dev_set_ids_exist_in_shipped_corpus():
+@pytest.mark.parametrize("path", [DEV_SET, DEV2_SET])
+def test_dev_set_ids_exist_in_shipped_corpus(path):
     topics = load_corpus().topics
-    assert {i for _, i in dev_items() if i is not None} <= set(topics)
+    assert {i for _, i in dev_items(path) if i is not None} <= set(topics)
 
 
 @needs_shipped
-def test_dev_set_meets_targets(shipped_matcher):
-    result = evaluate(shipped_matcher, dev_items())
+@pytest.mark.parametrize("path", [DEV_SET, DEV2_SET])
+def test_dev_set_meets_targets(shipped_matcher, path):
+    result = evaluate(shipped_matcher, dev_items(path))
     report = "\n".join(f"{label}: {figure}" for label, figure, _ in result.targets())
     assert result.all_targets_met, report + "\n" + "\n".join(f.describe() for f in result.failures)
+
+
+@needs_shipped
+def test_dev2_figures_keep_a_margin_over_the_targets(shipped_matcher):
+    # The held-out set is harder than a set the thresholds were chosen on: keep a margin.
+    result = evaluate(shipped_matcher, dev_items(DEV2_SET))
+    report = "\n".join(f"{label}: {figure}" for label, figure, _ in result.targets())
+    assert result.top1_accuracy >= 0.92, report
+    assert result.wrong_answer_rate <= 0.01, report
+    assert result.suggestion_hit_rate >= 0.95, report
+    assert result.answered_out_of_scope == 0, report
+
+
+@needs_shipped
+def test_dev2_is_not_copied_into_the_corpus():
+    from rapidfuzz import fuzz, process
+
+    from bot.rules.textnorm import normalize
+
+    variants = [normalize(q) for t in load_corpus().topics.values() for q in t.questions]
+    too_close = []
+    for question, _ in dev_items(DEV2_SET):
+        match = process.extractOne(normalize(question), variants, scorer=fuzz.ratio)
+        if match is not None and match[1] >= 95:
+            too_close.append((question, match[0]))
+    assert not too_close, "rephrase these corpus variants: " + repr(too_close)
 
 
 @needs_shipped
