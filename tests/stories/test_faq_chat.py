@@ -112,3 +112,43 @@ async def test_a_question_in_the_middle_of_filing_does_not_break_the_flow(runtim
     await citizen.choose("Đất đai")
     [content_prompt] = citizen.transcript[-1:]
     assert "Bạn mô tả sự việc" in content_prompt.text
+
+
+async def test_the_running_bot_picks_up_corpus_changes(
+    config: AppConfig, clock: FakeClock, tmp_path
+):
+    extra = tmp_path / "commune-faq"
+    extra.mkdir()
+    from dataclasses import replace
+
+    runtime = console_runtime(
+        replace(config, faq=replace(config.faq, extra_corpus_dirs=(extra,))), clock
+    )
+    try:
+        citizen = Person(runtime, "lan")
+        [before] = await citizen.say("lịch thu gom rác thải của xã")
+        assert "Câu trả lời có giúp ích không?" not in before.text
+        (extra / "rac.toml").write_text(
+            '[group]\nid = "xa_ha_bac"\ntitle = "Thông tin của xã"\n\n[[topics]]\n'
+            'id = "thu_gom_rac"\ntitle = "Lịch thu gom rác"\n'
+            'answer = "Xe thu gom rác đi qua các thôn vào sáng thứ Ba và thứ Sáu."\n'
+            'basis = "Thông báo của UBND xã"\n'
+            'questions = ["lịch thu gom rác", "mấy giờ xe rác đến", "ngày nào thu gom rác thải", '
+            '"xe rac di ngay nao"]\nrelated = []\n',
+            encoding="utf-8",
+        )
+        assert runtime.services.extras["faq"].reload_if_changed()
+        [after] = await citizen.say("lịch thu gom rác thải của xã")
+        assert "thứ Ba và thứ Sáu" in after.text
+    finally:
+        await runtime.dispatcher.stop()
+        runtime.db.close()
+
+
+async def test_help_lists_the_commands(runtime):
+    citizen = Person(runtime, "lan")
+    [help_text] = await citizen.say("/trogiup")
+    for command in ("/start", "/tracuu", "/huy", "/dulieu"):
+        assert command in help_text.text
+    [data] = await citizen.say("/dulieu")
+    assert "yêu cầu xóa" in data.text and "0912 345 678" in data.text

@@ -88,3 +88,31 @@ async def test_an_officer_of_another_unit_cannot_open_the_case(config: AppConfig
     finally:
         await runtime.dispatcher.stop()
         runtime.db.close()
+
+
+async def test_a_refused_extension_keeps_the_deadline(config: AppConfig, clock: FakeClock):
+    runtime = console_runtime(config, clock)
+    try:
+        officer = Person(runtime, "ke")
+        await officer.say(f"/dangky {invite_code(runtime, 'officer', 'kinh_te')}")
+        leader = Person(runtime, "chu-tich")
+        await leader.say(f"/dangky {invite_code(runtime, 'leader')}")
+        citizen = Person(runtime, "lan")
+        await file(citizen, "Mương thoát nước thôn Nam bị vỡ một đoạn dài.")
+        await officer.choose("Tiếp nhận")
+        await officer.choose("gia hạn")
+        await officer.say("Chờ kinh phí sửa chữa.")
+        assert "Ngày chưa đúng" in texts_of(await officer.say("mai kia"))
+        assert "phải sau hạn hiện tại" in texts_of(await officer.say("01/12/2026"))
+        await officer.say("15/12/2026")
+        assert "Đề nghị gia hạn hồ sơ HB-2026-00001" in leader.last.text
+        assert "Đã từ chối gia hạn" in texts_of(await leader.choose("Không đồng ý"))
+        assert "không được đồng ý" in officer.last.text
+        assert "gia hạn" not in citizen.last.text
+        with runtime.db.transaction() as session:
+            case = session.scalars(select(Case)).one()
+        assert case.extensions == 0
+        assert runtime.services.deadlines.local_date(case.due_at).isoformat() == "2026-12-08"
+    finally:
+        await runtime.dispatcher.stop()
+        runtime.db.close()
