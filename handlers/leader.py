@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.messages import OutgoingMessage
 from bot.reports.export import export_xlsx
-from bot.reports.periods import PeriodError, parse_period, year_to_date
+from bot.reports.periods import Period, PeriodError, parse_period, year_to_date
 from bot.reports.weekly import Report, collect_report, render_report
 from handlers import texts
 from handlers.context import Context, Services
@@ -25,6 +25,7 @@ from storage.people import reachable_identities
 from storage.stats import StatsService
 
 STATS_HELP_EXAMPLES = "Ví dụ: /thongke tuan, /thongke thang, /thongke 2026-10-01..2026-10-31"
+REPORT_HELP_EXAMPLES = "Ví dụ: /baocao 2026-6thang, /baocao 2026-10"
 
 
 def scope(ctx: Context) -> tuple[bool, str | None]:
@@ -62,20 +63,32 @@ def report_message(report: Report, chart_id: int | None) -> OutgoingMessage:
     return OutgoingMessage(text=report.text, attachment_ids=(chart_id,) if chart_id else ())
 
 
+def _request(
+    ctx: Context, args: str, default: str, examples: str
+) -> tuple[Period, str | None] | None:
+    """The period asked for and the scope (None: the commune, else a unit), or None after
+    refusing someone who may not see statistics or explaining a period not understood."""
+    allowed, unit = scope(ctx)
+    if not allowed:
+        ctx.reply(texts.STATS_NOT_ALLOWED)
+        return None
+    today = ctx.services.deadlines.local_date(ctx.now)
+    try:
+        period = parse_period(args or default, today, cutoff_day=ctx.config.reports.cutoff_day)
+    except PeriodError as error:
+        ctx.reply(f"{error}\n{examples}")
+        return None
+    return period, unit
+
+
 def register(router: Router) -> None:
     @router.command("thongke")
     def statistics(ctx: Context, args: str) -> None:
-        allowed, unit = scope(ctx)
-        if not allowed:
-            ctx.reply(texts.STATS_NOT_ALLOWED)
+        request = _request(ctx, args, "tuan", STATS_HELP_EXAMPLES)
+        if request is None:
             return
-        config = ctx.config
+        period, unit = request
         today = ctx.services.deadlines.local_date(ctx.now)
-        try:
-            period = parse_period(args or "tuan", today, cutoff_day=config.reports.cutoff_day)
-        except PeriodError as error:
-            ctx.reply(f"{error}\n{STATS_HELP_EXAMPLES}")
-            return
         data = collect_report(
             ctx.session,
             stats_of(ctx),
@@ -84,23 +97,17 @@ def register(router: Router) -> None:
             unit=unit,
             ytd=year_to_date(min(period.last_day, today)),
         )
-        report = render_report(data, config)
+        report = render_report(data, ctx.config)
         chart_id = store_chart(ctx, report.chart) if report.chart is not None else None
         ctx.send(report_message(report, chart_id))
 
     @router.command("baocao")
     def report_file(ctx: Context, args: str) -> None:
-        allowed, unit = scope(ctx)
-        if not allowed:
-            ctx.reply(texts.STATS_NOT_ALLOWED)
+        request = _request(ctx, args, "thang", REPORT_HELP_EXAMPLES)
+        if request is None:
             return
+        period, unit = request
         config = ctx.config
-        today = ctx.services.deadlines.local_date(ctx.now)
-        try:
-            period = parse_period(args or "thang", today, cutoff_day=config.reports.cutoff_day)
-        except PeriodError as error:
-            ctx.reply(f"{error}\nVí dụ: /baocao 2026-6thang, /baocao 2026-10")
-            return
         directory = config.storage.data_dir / "reports"
         directory.mkdir(parents=True, exist_ok=True)
         target = directory / f"{secrets.token_hex(8)}.xlsx"

@@ -7,8 +7,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
-from bot.config import AppConfig
 from storage.models import Attachment, Case, ProcessedUpdate
 from tests.fakes.images import has_exif, jpeg_bytes, png_bytes
 from tests.fakes.telegram_server import FakeTelegramServer
@@ -16,18 +14,6 @@ from tests.harness import TelegramUser, sent_texts, telegram_runtime
 
 LAN = 5001
 BINH = 5002
-
-
-@pytest.fixture
-async def server():
-    async with FakeTelegramServer() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(config: AppConfig, clock: FakeClock, server: FakeTelegramServer):
-    async with telegram_runtime(config, clock, server) as runtime:
-        yield runtime
 
 
 async def test_start_shows_notice_and_menu_buttons(server, bot):

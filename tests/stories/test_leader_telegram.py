@@ -11,32 +11,17 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.config import AppConfig
 from bot.demo import seed_demo
 from bot.reports.export import SUMMARY_COLUMNS, SUMMARY_HEADER_ROW, SUMMARY_SHEET
 from bot.reports.periods import parse_period
 from storage.models import Case, CaseEvent
 from tests.conftest import HCM
-from tests.fakes.telegram_server import FakeTelegramServer
-from tests.harness import TelegramUser, invite_code, telegram_runtime
+from tests.harness import TelegramUser, invite_code
 
 CITIZEN = 9001
 OFFICER = 9101
 HEAD = 9201
 LEADER = 9301
-
-
-@pytest.fixture
-async def server():
-    async with FakeTelegramServer() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(config: AppConfig, clock: FakeClock, server: FakeTelegramServer):
-    async with telegram_runtime(config, clock, server) as runtime:
-        yield runtime
 
 
 async def staff(server, bot) -> tuple[TelegramUser, TelegramUser, TelegramUser]:

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.config import AppConfig
 from storage.models import Case, CaseEvent
 from tests.fakes.images import jpeg_bytes
-from tests.fakes.telegram_server import FakeTelegramServer
-from tests.harness import TelegramUser, invite_code, sent_texts, telegram_runtime
+from tests.harness import TelegramUser, invite_code, sent_texts
 
 CITIZEN = 8001
 OFFICER = 8101
 OTHER_OFFICER = 8102
 LEADER = 8201
 HEAD = 8301
-
-
-@pytest.fixture
-async def server():
-    async with FakeTelegramServer() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(config: AppConfig, clock: FakeClock, server: FakeTelegramServer):
-    async with telegram_runtime(config, clock, server) as runtime:
-        yield runtime
 
 
 async def register(user: TelegramUser, role: str, unit: str | None = None) -> str:
