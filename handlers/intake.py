@@ -8,7 +8,10 @@ less than ``limits.draft_ttl_hours`` is offered again.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy import select
 
 from bot.messages import Option
 from bot.rules.phone import normalize_mobile
@@ -17,6 +20,7 @@ from handlers.context import Context
 from handlers.menu import MAIN_MENU, show_menu
 from handlers.router import Router
 from storage.cases import CaseDraft, DailyLimitReached
+from storage.models import Attachment
 
 FLOW = "intake"
 STEPS = (
@@ -537,8 +541,6 @@ class IntakeFlow:
 
 
 def _saved_label(ctx: Context, saved_at: str) -> str:
-    from datetime import datetime
-
     try:
         moment = datetime.fromisoformat(saved_at)
     except ValueError:
@@ -568,10 +570,6 @@ def _contact_text(draft: dict[str, Any]) -> str | None:
 
 
 def _forget_photos(ctx: Context, photo_ids: list[int]) -> None:
-    from sqlalchemy import select
-
-    from storage.models import Attachment
-
     store = ctx.services.extras.get("attachments")
     rows = list(
         ctx.session.scalars(

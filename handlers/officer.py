@@ -21,6 +21,7 @@ from bot.messages import Option
 from handlers import texts
 from handlers.context import Context
 from handlers.router import Router
+from storage import conversations
 from storage.cases import OPEN_STATUSES, CaseActionError
 from storage.models import Case, CaseEvent
 from storage.people import InviteError, redeem_invite
@@ -459,8 +460,6 @@ class OfficerFlow:
 def expect_citizen_reply(ctx: Context, case: Case) -> None:
     """Make the citizen's next message the reply to the officer's question, unless they are
     in the middle of filing (then the «Trả lời cán bộ» option starts the reply)."""
-    from storage import conversations
-
     conversation = conversations.load(ctx.session, case.citizen_id, now=ctx.now)
     if conversation.flow == "intake":
         return

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.messages import OutgoingMessage
+from bot.messages import Option, OutgoingMessage
 from storage.models import ChannelIdentity, OutboxMessage
 
 PENDING = "pending"
@@ -40,8 +40,6 @@ def message_to_payload(message: OutgoingMessage) -> dict[str, Any]:
 
 
 def payload_to_message(payload: dict[str, Any]) -> OutgoingMessage:
-    from bot.messages import Option
-
     document = payload.get("document") or {}
     return OutgoingMessage(
         text=payload.get("text", ""),
