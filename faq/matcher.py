@@ -154,6 +154,12 @@ QUESTION_MARKERS: Mapping[str, str] = {
     "kieu gi": "q_how",
     "kieu nao": "q_how",
     "cach gi": "q_how",
+    # EXPERIMENT markers batch 1
+    "man rang": "q_how",
+    "man sao": "q_how",
+    "chung nao": "q_when",
+    "ngay may": "q_when",
+    "luc mo": "q_when",
 }
 
 # Ways citizens say the same thing, mapped to the form the corpus mostly uses (folded). Applied
@@ -244,6 +250,38 @@ SYNONYMS: Mapping[str, str] = {
     "so hong": "sohong",
     "thi cong chuc": "tuyen dung cong chuc",
     "thi tuyen": "tuyen dung",
+    # EXPERIMENT synonyms batch 1
+    "to giac": "to cao",
+    "khieu kien": "khieu nai",
+    "keu oan": "khieu nai",
+    "toa an": "toa",
+    "bo phieu": "bieu quyet",
+    "gio tay": "bieu quyet",
+    "lay phieu": "bieu quyet",
+    "cong bo": "cong khai",
+    "tham van": "lay y kien",
+    "hoi y kien": "lay y kien",
+    "xin y kien": "lay y kien",
+    "sai luat": "trai luat",
+    "trai phap luat": "trai luat",
+    "le lang": "huong uoc",
+    "go bo": "go",
+    "don tu": "don",
+    "khong dong tinh": "khong dong y",
+    "deadline": "han chot",
+    "tien do": "tiendo",
+    "che do": "chedo",
+    "thu dien tu": "email",
+    "mail": "email",
+    "bo phan tiep nhan va tra ket qua": "motcua",
+    "bo phan tiep nhan": "motcua",
+    "nhan vien": "can bo",
+    "cong chuc": "can bo",
+    "nghe theo": "tiep thu",
+    "gap go": "gap",
+    "thong tin rieng tu": "thong tin ca nhan",
+    "thong tin rieng": "thong tin ca nhan",
+    "rieng tu": "ca nhan",
 }
 
 # Subjects the FAQ does not cover (other procedures, prices, weather, sport…), folded. A
@@ -325,7 +363,28 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     "bao nhieu tien",
     "het bao nhieu",
     "mat phi",
+    # other procedures and services a commune office is asked about, and everyday subjects
+    "nhan cha", "giam ho", "trich luc", "tinh trang hon nhan", "doc than", "ho tich",
+    "quoc tich", "nhap khau", "tach khau", "chuyen khau", "vneid", "visa", "ly lich tu phap",
+    "chung thuc", "so do", "so hong", "tach thua", "hop thua", "chuyen muc dich",
+    "chuyen nhuong", "di chuc", "di san", "ban do dia chinh", "tien su dung dat", "han muc",
+    "giao dat", "giay phep xay dung", "xin phep xay", "cap phep xay", "ma so thue",
+    "hoan thue", "quyet toan thue", "thue mon bai", "an toan thuc pham",
+    "bao hiem that nghiep", "huu tri", "thai san", "tu tuat", "mai tang", "ho can ngheo",
+    "so ho ngheo", "tro cap xa hoi", "bao tro xa hoi", "khuyet tat", "nguoi cao tuoi",
+    "cuu doi", "nhap hoc", "chuyen truong", "diem chuan", "sinh vien", "dai hoc", "mam non",
+    "tieu hoc", "kham benh", "kham suc khoe", "benh vien", "sot xuat huyet", "kham tuyen",
+    "giay phep lai xe", "dang ky xe", "vi pham giao thong", "xe buyt", "taxi", "phan bon",
+    "giong lua", "thuoc tru sau", "gia suc", "gia cam", "chan nuoi", "dich ta", "thuy san",
+    "tau ca", "dien luc", "cup dien", "nuoc sach", "cap quang", "wifi", "buu dien",
+    "ngan hang", "the atm", "chuyen khoan", "lai suat", "tim viec", "hoc nghe", "that nghiep",
+    "du bao", "da bong", "ty gia", "chung khoan", "nau an", "mon an", "bai hat", "phim",
+    "truyen cuoi", "du lich", "du hoc", "doi no", "mua ban dat", "mua ban nha",
+    "gia bao nhieu", "sao y ban chinh", "dinh danh dien tu", "bao hiem",
 )
+
+_MENTION_IN_ANSWER = True
+_SUBJECT_LONG_WORDS = 1000
 
 
 # All phrase tables as token tuples, by first token, longest first: the tokens replace the
@@ -436,6 +495,12 @@ _EVIDENCE_POWER = 2.0
 # Long messages (stories) carry many words the corpus never uses; past this many content
 # words, unknown words weigh less and less so that the question inside the story still counts.
 _LONG_QUERY_WORDS = 8
+# EXPERIMENT knobs
+_CORE_MIN = 0.2
+_CORE_FACTOR = 0.8
+_NOVELTY_FREE = 0.4
+_NOVELTY_PENALTY = 0.5
+_NOVELTY_MIN_IDF = 0.0
 _LONG_BETA_POWER = 1.0
 
 
@@ -488,6 +553,8 @@ class _Query:
     strangers: int  # words found nowhere in the corpus, not even in the answers
     beta2: float  # weight of query coverage against variant coverage (less for long messages)
     subjects: tuple[tuple[str, ...], ...]  # phrases of OTHER_SUBJECTS in the question
+    novelty: float  # share of the query's word pairs found nowhere in the corpus
+    subject_factor: float  # per OTHER_SUBJECTS phrase the topic never mentions
 
 
 def content_tokens(text: str, correct: Callable[[str], str] | None = None) -> list[str]:
@@ -572,6 +639,20 @@ def _bound_tokens(texts: Iterable[Sequence[str]]) -> dict[str, tuple[str, str]]:
     }
 
 
+def _topic_core(topics: int, texts: Sequence[tuple[int, list[str]]]) -> list[dict[str, float]]:
+    """Per topic, the share of its indexed texts (questions and title) that use each word."""
+    counts: list[dict[str, int]] = [{} for _ in range(topics)]
+    sizes = [0] * topics
+    for topic, words in texts:
+        sizes[topic] += 1
+        for word in set(words):
+            counts[topic][word] = counts[topic].get(word, 0) + 1
+    return [
+        {word: n / sizes[t] for word, n in counts[t].items()} if sizes[t] else {}
+        for t in range(topics)
+    ]
+
+
 def _word_counts(corpus: Corpus) -> dict[str, int]:
     """How often each normalised word occurs in the corpus and in the phrase tables."""
     counts: dict[str, int] = {}
@@ -609,6 +690,8 @@ class FaqMatcher:
         topic_answer_bigrams: list[frozenset[tuple[str, str]]],
         unknown_weight: float,
         word_counts: Mapping[str, int],
+        corpus_pairs: frozenset[tuple[str, str]] = frozenset(),
+        topic_core: list[dict[str, float]] | None = None,
         answer_threshold: float,
         answer_margin: float,
         suggest_threshold: float,
@@ -654,6 +737,8 @@ class FaqMatcher:
             topic_bigrams[variant.topic].update(variant.bigrams)
         self._topic_tokens = [frozenset(t) for t in topic_tokens]
         self._topic_bigrams = [frozenset(b) for b in topic_bigrams]
+        self._corpus_pairs = corpus_pairs
+        self._topic_core = topic_core if topic_core is not None else [{} for _ in topic_ids]
 
     # ------------------------------------------------------------------ building
 
@@ -719,6 +804,13 @@ class FaqMatcher:
             topic_answer_bigrams=[frozenset(_bigrams(words)) for words in answer_texts],
             unknown_weight=idf_of(1.0),
             word_counts=_word_counts(corpus),
+            corpus_pairs=frozenset(
+                itertools.chain(
+                    (pair for _, words in texts for pair in _bigrams(words)),
+                    (pair for words in answer_texts for pair in _bigrams(words)),
+                )
+            ),
+            topic_core=_topic_core(len(topic_ids), texts),
             answer_threshold=answer_threshold,
             answer_margin=answer_margin,
             suggest_threshold=suggest_threshold,
@@ -779,18 +871,38 @@ class FaqMatcher:
                 total *= (evidence / self._min_evidence) ** _EVIDENCE_POWER
             if query.strangers:
                 total *= _STRANGER_FACTOR ** min(query.strangers, 2)
+            if _CORE_FACTOR < 1.0:
+                core_shares = self._topic_core[topic_index]
+                core = max(
+                    (
+                        core_shares.get(token, 0.0) * credit
+                        for _, expansions in query.words
+                        for token, credit in expansions
+                        if not token.startswith("q_")
+                    ),
+                    default=0.0,
+                )
+                if core < _CORE_MIN:
+                    total *= _CORE_FACTOR
+            if query.novelty > _NOVELTY_FREE:
+                total *= 1.0 - _NOVELTY_PENALTY * (query.novelty - _NOVELTY_FREE)
             for phrase in query.subjects:
                 if not self._topic_mentions(topic_index, phrase):
-                    total *= _OTHER_SUBJECT_FACTOR
+                    total *= query.subject_factor
             results.append((total, topic_index))
         results.sort(key=lambda item: (-item[0], item[1]))
         return [(self._topic_ids[t], min(1.0, s)) for s, t in results[:limit]]
 
     def _topic_mentions(self, topic_index: int, phrase: tuple[str, ...]) -> bool:
         if len(phrase) == 1:
-            return phrase[0] in self._topic_tokens[topic_index]
+            return phrase[0] in self._topic_tokens[topic_index] or (
+                _MENTION_IN_ANSWER and phrase[0] in self._topic_answer_tokens[topic_index]
+            )
         pairs = self._topic_bigrams[topic_index]
-        return all(pair in pairs for pair in itertools.pairwise(phrase))
+        if all(pair in pairs for pair in itertools.pairwise(phrase)):
+            return True
+        answer_pairs = self._topic_answer_bigrams[topic_index]
+        return _MENTION_IN_ANSWER and all(pair in answer_pairs for pair in itertools.pairwise(phrase))
 
     def _topic_coverage(self, query: _Query, topic_index: int) -> tuple[float, float, float]:
         """Shares of the query's weight (words, bigrams) found in the topic's variants, and
@@ -874,6 +986,9 @@ class FaqMatcher:
             strangers=len(strangers),
             beta2=_F_BETA_SQUARED * min(1.0, _LONG_QUERY_WORDS / len(words)) ** _LONG_BETA_POWER,
             subjects=_other_subjects(words),
+            novelty=self._novelty(resolved, words),
+            subject_factor=1.0
+            - (1.0 - _OTHER_SUBJECT_FACTOR) * min(1.0, _SUBJECT_LONG_WORDS / len(words)),
         )
 
     def _correct(self, word: str) -> str:
@@ -921,6 +1036,22 @@ class FaqMatcher:
         if len(self._fuzzy_cache) < 50_000:
             self._fuzzy_cache[word] = found
         return found
+
+    def _novelty(self, resolved: Sequence[str | None], words: Sequence[str]) -> float:
+        tokens = [r if r is not None else w for r, w in zip(resolved, words, strict=True)]
+        idf = self._idf
+        floor = _NOVELTY_MIN_IDF
+        pairs = [
+            pair
+            for pair in _bigrams(tokens)
+            if not pair[0].startswith("q_")
+            and not pair[1].startswith("q_")
+            and idf.get(pair[0], 99.0) >= floor
+            and idf.get(pair[1], 99.0) >= floor
+        ]
+        if not pairs:
+            return 0.0
+        return sum(pair not in self._corpus_pairs for pair in pairs) / len(pairs)
 
     def _candidates(self, query: _Query) -> list[int]:
         """Variants worth a full score: the best by summed weight of shared tokens.

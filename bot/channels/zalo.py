@@ -43,6 +43,7 @@ from pathlib import Path
 import httpx
 
 from bot.channels.console import render
+from bot.channels.pacing import SendPacer
 from bot.channels.zalo_client import (
     EVENT_IMAGE,
     EVENT_STICKER,
@@ -185,24 +186,6 @@ class PhotoDownloader:
 # --------------------------------------------------------------------------- sending
 
 
-class _Pacer:
-    """Spaces API calls of one token: at most ``per_second`` calls per second overall."""
-
-    def __init__(self, per_second: float | None) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        if not self.interval:
-            return
-        async with self._lock:
-            now = time.monotonic()
-            if self._next > now:
-                await asyncio.sleep(self._next - now)
-            self._next = max(now, self._next) + self.interval
-
-
 @dataclass
 class _Strikes:
     count: int
@@ -228,7 +211,10 @@ class ZaloSender:
         self.links = links
         self.data_dir = data_dir
         self.per_chat_interval = per_chat_interval
-        self._pacer = _Pacer(overall_per_second)
+        # Zalo publishes no numbers; the same pacing as Telegram keeps us well inside them.
+        self._pacer = SendPacer(
+            per_chat_interval=per_chat_interval, overall_per_second=overall_per_second or 0
+        )
         self._forbidden: dict[str, _Strikes] = {}
         self._last_success = 0.0
 
@@ -269,8 +255,8 @@ class ZaloSender:
         return RetryLater(f"Zalo 403 ({strikes.count}): {exc.description}")
 
     async def _call_send_message(self, chat_id: str, text: str) -> None:
-        await self._pacer.wait()
-        await self.client.send_message(chat_id, text)
+        async with self._pacer.slot(chat_id):
+            await self.client.send_message(chat_id, text)
 
     async def _send(
         self, chat_id: str, message: OutgoingMessage, files: Sequence[OutboundFile]
@@ -283,9 +269,9 @@ class ZaloSender:
             failed = 0
             for file in files:
                 url = links.attachment_url(file.attachment_id, mime_type=file.mime_type)
-                await self._pacer.wait()
                 try:
-                    await self.client.send_photo(chat_id, photo=url)
+                    async with self._pacer.slot(chat_id):
+                        await self.client.send_photo(chat_id, photo=url)
                 except ZaloBadRequest as exc:
                     # Zalo could not fetch or refused the picture: say so in the text
                     # rather than failing the whole message.
