@@ -30,6 +30,8 @@ DEV_SET = DATA / "faq_dev.jsonl"
 # Written apart from the corpus (from the topic descriptions, in citizens' styles); its wording
 # must stay independent of the question variants, or its figures mean little.
 DEV2_SET = DATA / "faq_dev2.jsonl"
+# Out-of-scope questions only, written while tuning the matcher's out-of-scope guards.
+OOS_EXTRA_SET = DATA / "faq_oos_extra.jsonl"
 CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 
 
@@ -232,6 +234,10 @@ def test_content_tokens_drop_politeness_but_keep_meaning():
         ("đơn ẩn danh", "đơn nặc danh"),
         ("khiếu nại lần 2", "khiếu nại lần thứ hai"),
         ("đơn vừa kn vừa tc", "đơn vừa khiếu nại vừa tố cáo"),
+        ("tố giác cán bộ", "tố cáo cán bộ"),
+        ("bỏ phiếu qua zalo", "biểu quyết qua zalo"),
+        ("chừng nào tiếp dân", "khi nào tiếp dân"),
+        ("mần răng để khiếu nại", "làm sao để khiếu nại"),
     ],
 )
 def test_question_words_and_synonyms_are_unified(one, other):
@@ -331,14 +337,31 @@ def test_dev_set_meets_targets(shipped_matcher, path):
 
 
 @needs_shipped
-def test_dev2_figures_keep_a_margin_over_the_targets(shipped_matcher):
-    # The held-out set is harder than a set the thresholds were chosen on: keep a margin.
-    result = evaluate(shipped_matcher, dev_items(DEV2_SET))
+@pytest.mark.parametrize(
+    ("path", "min_top1", "max_wrong"),
+    # Achieved: dev 98.5 % right / 0.5 % wrong, dev2 95.9 % / 0.9 % (answer 0.50, margin 0.05).
+    [(DEV_SET, 0.96, 0.01), (DEV2_SET, 0.94, 0.015)],
+)
+def test_dev_figures_keep_a_margin_over_the_targets(shipped_matcher, path, min_top1, max_wrong):
+    # The held-out sets are harder than sets the thresholds were chosen on: keep a margin. A
+    # drop here after a change means it fits the dev sets less, not that the threshold moves.
+    result = evaluate(shipped_matcher, dev_items(path))
     report = "\n".join(f"{label}: {figure}" for label, figure, _ in result.targets())
-    assert result.top1_accuracy >= 0.92, report
-    assert result.wrong_answer_rate <= 0.01, report
+    assert result.top1_accuracy >= min_top1, report
+    assert result.wrong_answer_rate <= max_wrong, report
     assert result.suggestion_hit_rate >= 0.95, report
     assert result.answered_out_of_scope == 0, report
+
+
+@needs_shipped
+def test_extra_out_of_scope_questions_are_rarely_answered(shipped_matcher):
+    # 221 questions on other procedures, services, prices, reports of local problems and chat,
+    # written while tuning (OTHER_SUBJECTS drew on its first half). 3 are answered today, all
+    # close to a topic ("hỗ trợ làm nhà cho hộ nghèo" looks like what is made public).
+    result = evaluate(shipped_matcher, dev_items(OOS_EXTRA_SET))
+    assert result.out_of_scope == len(dev_items(OOS_EXTRA_SET))
+    answered = [f.question for f in result.failures]
+    assert result.answered_out_of_scope <= 4, answered
 
 
 @needs_shipped
@@ -393,10 +416,22 @@ def test_shipped_answers(shipped_matcher, question, topic_id):
         "cách nấu thịt kho",
         "xin chào",
         "cảm ơn ad nhé",
+        "phân bón giá bao nhiêu",  # shares only syllables with "bổn phận"
+        "cấp sổ hộ nghèo mất bao lâu",
+        "đăng ký tạm trú online",
+        "giờ mở cửa bưu điện xã",
     ],
 )
 def test_shipped_out_of_scope_is_never_answered(shipped_matcher, question):
     assert shipped_matcher.match(question).outcome != "answer"
+
+
+@needs_shipped
+def test_a_question_made_of_word_pairs_the_corpus_never_uses_scores_lower(shipped_matcher):
+    # Same frame, same topic; "bưu điện" is no word of the FAQ although both syllables are.
+    known = dict(shipped_matcher.rank("giờ mở cửa ủy ban xã"))
+    novel = dict(shipped_matcher.rank("giờ mở cửa bưu điện huyện"))
+    assert novel.get("lien_he_ubnd", 0.0) < known["lien_he_ubnd"] - 0.1
 
 
 # --------------------------------------------------------------------------- speed
