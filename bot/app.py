@@ -277,6 +277,7 @@ def telegram_binding(
     per_chat_interval: float,
     overall_per_second: float,
     polling: bool = True,
+    process_many: Any = None,
 ) -> ChannelBinding:
     application = build_application(
         token,
@@ -287,7 +288,11 @@ def telegram_binding(
     # One gate for all requests of this bot token except the long poll (its own connection).
     in_flight = asyncio.Semaphore(POOL_SIZE)
     channel = TelegramChannel(
-        application, process, poll_timeout=config.telegram.poll_timeout, in_flight=in_flight
+        application,
+        process,
+        poll_timeout=config.telegram.poll_timeout,
+        in_flight=in_flight,
+        process_many=process_many,
     )
 
     async def start() -> None:
@@ -399,6 +404,9 @@ def build_runtime(
         # The channels are built before the processor, which needs their downloaders.
         return await processors[0].process(message)
 
+    async def process_many(messages: Sequence[IncomingMessage]) -> object:
+        return await processors[0].process_many(messages)
+
     bindings: list[ChannelBinding] = list(extra_channels)
     if console is not None:
         bindings.append(ChannelBinding(name="console", sender=console, download=read_photo))
@@ -418,6 +426,7 @@ def build_runtime(
                 per_chat_interval=interval,
                 overall_per_second=config.outbox.overall_per_second if telegram_rate_limited else 0,
                 polling=telegram_polling,
+                process_many=process_many,
             )
         )
     links = link_signer(config, clock) if (serve_web or config.web.public_base_url) else None

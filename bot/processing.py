@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +46,7 @@ class StepResult:
     # Work that must wait for the commit (deleting files no longer referenced).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     claim: LocalClaim | None = None
+    failed: bool = False
 
 
 class KeyedLocks:
@@ -98,63 +99,91 @@ class Processor:
         self.processed = 0
 
     async def process(self, message: IncomingMessage) -> StepResult:
-        key = (message.channel, message.user_id)
-        await self._locks.acquire(key)
-        try:
-            return await self._process(message)
-        finally:
-            self._locks.release(key)
-
-    async def _process(self, message: IncomingMessage) -> StepResult:
-        # A repeat is also caught by the primary key inside the step; checking first only
-        # saves downloading its photos again.
-        if message.attachments and message.dedupe_key:
-            seen = await self.db.run(self._seen, message)
-            if seen:
-                return StepResult(duplicate=True)
-        photos = await self._receive_photos(message)
-        try:
-            result = await self.db.run(self._step, message, photos)
-        except IntegrityError:
-            # Another process handled the same delivery at the same moment.
-            self._forget(photos)
-            return StepResult(duplicate=True)
-        except Exception:
-            log.exception("handling a %s message failed", message.channel)
-            self._forget(photos)
-            await self.db.run(self._apologise, message)
-            self._committed()
-            return StepResult()
-        for callback in result.after_commit:
-            try:
-                callback()
-            except OSError:
-                log.warning("clean-up after a step failed", exc_info=True)
-        self.processed += 1
-        self._committed(result.claim)
+        """Handle one message (a webhook delivery, a console line)."""
+        [result] = await self.process_many([message])
         return result
 
-    def _committed(self, claim: LocalClaim | None = None) -> None:
-        """Hand what the step claimed to the dispatcher; wake it for anything else."""
+    async def process_many(self, messages: Sequence[IncomingMessage]) -> list[StepResult]:
+        """Handle a batch (one long poll's updates) in ONE transaction, each message in its
+        own savepoint: one commit and one trip to the database thread for the whole batch.
+        A message that fails is rolled back alone and its sender gets an apology. Raises
+        only when the batch could not be committed at all (then nothing of it was)."""
+        keys = sorted({(m.channel.value, m.user_id) for m in messages})
+        for key in keys:
+            await self._locks.acquire(key)
+        try:
+            return await self._process_many(messages)
+        finally:
+            for key in keys:
+                self._locks.release(key)
+
+    async def _process_many(self, messages: Sequence[IncomingMessage]) -> list[StepResult]:
+        photos = [await self._receive_photos(m) if m.attachments else [] for m in messages]
+        try:
+            results = await self.db.run(self._steps, list(messages), photos)
+        except Exception:
+            for received in photos:
+                self._forget(received)
+            raise
+        failed = [m for m, r in zip(messages, results, strict=True) if r.failed]
+        if failed:
+            await self.db.run(self._apologise, failed)
+        for received, result in zip(photos, results, strict=True):
+            if result.failed or result.duplicate:
+                self._forget(received)
+            for callback in result.after_commit:
+                try:
+                    callback()
+                except OSError:
+                    log.warning("clean-up after a step failed", exc_info=True)
+        self.processed += sum(1 for r in results if not (r.failed or r.duplicate))
+        claim = results[0].claim if results else None
+        self._committed(claim, kick=bool(failed) or claim is None or claim.others_queued)
+        return results
+
+    def _committed(self, claim: LocalClaim | None, *, kick: bool) -> None:
+        """Hand what the steps claimed to the dispatcher; wake it for anything else."""
         if self.dispatcher is None:
             return
         if claim is not None:
             self.dispatcher.accept(claim.claimed)
-        if claim is None or claim.others_queued:
+        if kick:
             self.dispatcher.kick()
 
     # ------------------------------------------------------------------ database side
 
-    def _seen(self, session: Session, message: IncomingMessage, /) -> bool:
-        return session.get(ProcessedUpdate, (message.channel.value, message.dedupe_key)) is not None
+    def _steps(
+        self,
+        session: Session,
+        messages: list[IncomingMessage],
+        photos: list[list[ReceivedPhoto]],
+        /,
+    ) -> list[StepResult]:
+        claim = self.dispatcher.local_claim() if self.dispatcher is not None else None
+        if claim is not None:
+            session.info[LOCAL_CLAIM] = claim
+        results: list[StepResult] = []
+        for message, received in zip(messages, photos, strict=True):
+            claimed_before = len(claim.claimed) if claim is not None else 0
+            try:
+                with session.begin_nested():
+                    result = self._step(session, message, received)
+            except IntegrityError:
+                # Delivered before (or by another process at the same moment).
+                result = StepResult(duplicate=True)
+            except Exception:
+                log.exception("handling a %s message failed", message.channel)
+                result = StepResult(failed=True)
+            if (result.duplicate or result.failed) and claim is not None:
+                del claim.claimed[claimed_before:]
+            result.claim = claim
+            results.append(result)
+        return results
 
     def _step(
         self, session: Session, message: IncomingMessage, photos: list[ReceivedPhoto]
     ) -> StepResult:
         now = self.clock.now()
-        claim = self.dispatcher.local_claim() if self.dispatcher is not None else None
-        if claim is not None:
-            session.info[LOCAL_CLAIM] = claim
         if message.dedupe_key:
             session.add(
                 ProcessedUpdate(
@@ -186,7 +215,7 @@ class Processor:
         unused = {p.stored.path for p in photos if p.stored} - ctx.kept_paths
         for path in unused:
             ctx.after_commit.append(functools.partial(self.attachments.delete, path))
-        return StepResult(outbox_ids=ctx.outbox_ids, after_commit=ctx.after_commit, claim=claim)
+        return StepResult(outbox_ids=ctx.outbox_ids, after_commit=ctx.after_commit)
 
     def _expire_draft(self, ctx: Context) -> None:
         expires = ctx.conversation.expires_at
@@ -195,17 +224,24 @@ class Processor:
             if intake is not None:
                 intake.cancel(ctx)
 
-    def _apologise(self, session: Session, message: IncomingMessage) -> None:
+    def _apologise(self, session: Session, messages: list[IncomingMessage], /) -> None:
         now = self.clock.now()
-        _person, identity = identify(
-            session,
-            Sender(message.channel.value, message.user_id, message.chat_id, message.display_name),
-            commune=self.services.config.commune.id,
-            now=now,
-        )
-        outbox.enqueue(
-            session, identity, OutgoingMessage(text=texts.SYSTEM_ERROR), purpose="reply", now=now
-        )
+        for message in messages:
+            _person, identity = identify(
+                session,
+                Sender(
+                    message.channel.value, message.user_id, message.chat_id, message.display_name
+                ),
+                commune=self.services.config.commune.id,
+                now=now,
+            )
+            outbox.enqueue(
+                session,
+                identity,
+                OutgoingMessage(text=texts.SYSTEM_ERROR),
+                purpose="reply",
+                now=now,
+            )
 
     # ------------------------------------------------------------------ photos
 

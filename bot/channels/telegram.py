@@ -66,6 +66,7 @@ TEXT_LIMIT = 4096
 POOL_SIZE = 8
 CAPTION_LIMIT = 1024
 Process = Callable[[IncomingMessage], Awaitable[object]]
+ProcessMany = Callable[[Sequence[IncomingMessage]], Awaitable[object]]
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -283,7 +284,9 @@ class TelegramChannel:
         *,
         poll_timeout: int = 30,
         in_flight: asyncio.Semaphore | None = None,
+        process_many: ProcessMany | None = None,
     ) -> None:
+        self.process_many = process_many
         self.in_flight = in_flight or asyncio.Semaphore(POOL_SIZE)
         self.application = application
         self.process = process
@@ -324,15 +327,18 @@ class TelegramChannel:
 
         Called directly rather than through ``Application.process_update``, which reports
         handler errors to error handlers instead of raising them."""
+        await self._answer_button(update)
+        incoming = to_incoming(update)
+        if incoming is not None:
+            await self.process(incoming)
+
+    async def _answer_button(self, update: Update) -> None:
         query = update.callback_query
         if query is not None:
             # Stop the spinner on the button at once; a failure here changes nothing.
             with contextlib.suppress(TelegramError):
                 async with self.in_flight:
                     await query.answer()
-        incoming = to_incoming(update)
-        if incoming is not None:
-            await self.process(incoming)
 
     async def _poll_loop(self) -> None:
         offset: int | None = None
@@ -368,6 +374,17 @@ class TelegramChannel:
                 await asyncio.sleep(min(30.0, 0.5 * 2**failures))
 
     async def _process_batch(self, updates: Sequence[Update]) -> bool:
+        if self.process_many is not None:
+            # The whole batch in one transaction (see Processor.process_many).
+            await asyncio.gather(*(self._answer_button(update) for update in updates))
+            incoming = [m for m in map(to_incoming, updates) if m is not None]
+            try:
+                if incoming:
+                    await self.process_many(incoming)
+            except Exception:
+                log.exception("a batch of %d updates could not be processed", len(updates))
+                return False
+            return True
         by_person: dict[object, list[Update]] = defaultdict(list)
         for update in updates:
             user = update.effective_user
