@@ -124,10 +124,11 @@ def main() -> None:
         now = datetime(2026, 12, 9, 7, 31, tzinfo=HCM)
         started = time.perf_counter()
         populate(db, config, args.cases, now)
-        # A live database keeps its statistics fresh (autovacuum, or `pakn` housekeeping on
-        # SQLite); right after a bulk load they must be gathered once.
-        with db.engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+        if not db.is_sqlite:
+            # A live PostgreSQL keeps its statistics fresh (autovacuum); right after a bulk
+            # load they must be gathered once. (SQLite plans without statistics by default.)
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE")
         print(
             f"{url.split('://')[0]}: generated {args.cases} open cases in {time.perf_counter() - started:.1f} s"
         )

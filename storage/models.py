@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -135,6 +136,14 @@ class Case(Base):
         Index("ix_cases_citizen_created", "citizen_id", "created_at"),
         Index("ix_cases_created", "created_at"),
         Index("ix_cases_answered", "answered_at"),
+        # Cases the sweep may still have to escalate (not taken up in time, not yet told).
+        Index(
+            "ix_cases_not_escalated",
+            "status",
+            "open_due_at",
+            sqlite_where=text("escalated_at IS NULL"),
+            postgresql_where=text("escalated_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

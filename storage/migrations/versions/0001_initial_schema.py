@@ -120,6 +120,13 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_cases_created", ["created_at"], unique=False)
         batch_op.create_index(
+            "ix_cases_not_escalated",
+            ["status", "open_due_at"],
+            unique=False,
+            sqlite_where=sa.text("escalated_at IS NULL"),
+            postgresql_where=sa.text("escalated_at IS NULL"),
+        )
+        batch_op.create_index(
             "ix_cases_status_due",
             ["status", "due_at", "unit", "assigned_officer_id", "code"],
             unique=False,
@@ -331,6 +338,11 @@ def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_unit_status")
         batch_op.drop_index("ix_cases_status_due")
+        batch_op.drop_index(
+            "ix_cases_not_escalated",
+            sqlite_where=sa.text("escalated_at IS NULL"),
+            postgresql_where=sa.text("escalated_at IS NULL"),
+        )
         batch_op.drop_index("ix_cases_created")
         batch_op.drop_index("ix_cases_citizen_created")
         batch_op.drop_index("ix_cases_answered")
