@@ -8,7 +8,9 @@ from bot.logging_setup import RedactingFilter, redact
 
 
 def test_phone_numbers_and_tokens_are_removed():
-    text = redact("gọi 0912 345 678 hoặc +84912345678; token 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")
+    text = redact(
+        "gọi 0912 345 678 hoặc +84912345678; token 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    )
     assert "0912" not in text and "84912345678" not in text
     assert "AAHdq" not in text
     assert text.count("<số điện thoại>") == 2 and "<token>" in text
