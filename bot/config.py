@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -323,18 +323,26 @@ def _read_limits(table: _Table) -> Limits:
     return limits
 
 
-def _read_units(root: _Table) -> dict[str, Unit]:
-    raw_units = root.typed("units", list)
-    units: dict[str, Unit] = {}
-    for index, item in enumerate(raw_units):
+def _id_tables(root: _Table, name: str) -> Iterator[tuple[str, _Table]]:
+    """Each table of the array ``name`` with its checked, unique snake_case ``id``; the
+    caller reads the other keys and then calls ``finish``."""
+    seen: set[str] = set()
+    for index, item in enumerate(root.typed(name, list)):
         if not isinstance(item, Mapping):
-            raise ConfigError(f"units[{index}]", "must be a table")
-        table = _Table(item, f"units[{index}]")
-        unit_id = table.text("id")
-        if not _ID.match(unit_id):
-            raise ConfigError(table.key("id"), f"must be a snake_case id, not {unit_id!r}")
-        if unit_id in units:
-            raise ConfigError(table.key("id"), f"duplicate unit id {unit_id!r}")
+            raise ConfigError(f"{name}[{index}]", "must be a table")
+        table = _Table(item, f"{name}[{index}]")
+        item_id = table.text("id")
+        if not _ID.match(item_id):
+            raise ConfigError(table.key("id"), f"must be a snake_case id, not {item_id!r}")
+        if item_id in seen:
+            raise ConfigError(table.key("id"), f"duplicate id {item_id!r}")
+        seen.add(item_id)
+        yield item_id, table
+
+
+def _read_units(root: _Table) -> dict[str, Unit]:
+    units: dict[str, Unit] = {}
+    for unit_id, table in _id_tables(root, "units"):
         units[unit_id] = Unit(id=unit_id, name=table.text("name"))
         table.finish()
     if not units:
@@ -343,17 +351,8 @@ def _read_units(root: _Table) -> dict[str, Unit]:
 
 
 def _read_categories(root: _Table, units: Mapping[str, Unit]) -> dict[str, Category]:
-    raw = root.typed("categories", list)
     categories: dict[str, Category] = {}
-    for index, item in enumerate(raw):
-        if not isinstance(item, Mapping):
-            raise ConfigError(f"categories[{index}]", "must be a table")
-        table = _Table(item, f"categories[{index}]")
-        category_id = table.text("id")
-        if not _ID.match(category_id):
-            raise ConfigError(table.key("id"), f"must be a snake_case id, not {category_id!r}")
-        if category_id in categories:
-            raise ConfigError(table.key("id"), f"duplicate category id {category_id!r}")
+    for category_id, table in _id_tables(root, "categories"):
         unit = table.text("unit")
         if unit not in units:
             raise ConfigError(table.key("unit"), f"unknown unit id {unit!r}")

@@ -29,6 +29,17 @@ def console_runtime(config: AppConfig, clock: Clock, **kwargs: object) -> Runtim
     return runtime
 
 
+@asynccontextmanager
+async def running_console(config: AppConfig, clock: Clock, **kwargs: Any) -> AsyncIterator[Runtime]:
+    """:func:`console_runtime`, stopped and closed at the end."""
+    runtime = console_runtime(config, clock, **kwargs)
+    try:
+        yield runtime
+    finally:
+        await runtime.dispatcher.stop()
+        runtime.db.close()
+
+
 class Person:
     """One console user: ``say`` types a line and returns the bot's replies to it."""
 
@@ -68,6 +79,10 @@ class Person:
                 labels = [o.label for o in message.options]
                 raise AssertionError(f"no option {label!r} among {labels}")
         raise AssertionError("no message with options yet")
+
+    async def register(self, role: str, unit: str | None = None) -> list[OutgoingMessage]:
+        """Join as staff with a fresh invite code, as after `pakn invite`."""
+        return await self.say(f"/dangky {invite_code(self.runtime, role, unit)}")
 
     async def send_photo(self, path: Path) -> list[OutgoingMessage]:
         return await self.say(f"/anh {path}")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.config import AppConfig
 from storage.models import Case
-from tests.harness import Person, console_runtime, invite_code, texts_of
+from tests.harness import Person, running_console, texts_of
 
 
 async def file(citizen: Person, text: str) -> None:
@@ -29,10 +29,9 @@ async def test_waiting_for_the_citizen_follows_the_configured_policy(
     config: AppConfig, clock: FakeClock, pause: bool
 ):
     config = replace(config, deadlines=replace(config.deadlines, pause_while_waiting=pause))
-    runtime = console_runtime(config, clock)
-    try:
+    async with running_console(config, clock) as runtime:
         officer = Person(runtime, "ke")
-        await officer.say(f"/dangky {invite_code(runtime, 'officer', 'kinh_te')}")
+        await officer.register("officer", "kinh_te")
         citizen = Person(runtime, "lan")
         await file(citizen, "Rác thải đổ trộm cạnh kênh thôn Nam, bốc mùi hôi thối.")
         await officer.choose("Tiếp nhận")
@@ -49,16 +48,12 @@ async def test_waiting_for_the_citizen_follows_the_configured_policy(
             due = runtime.services.deadlines.local_date(case.due_at)
         assert case.status == "open"
         assert due.isoformat() == ("2026-12-14" if pause else "2026-12-08")
-    finally:
-        await runtime.dispatcher.stop()
-        runtime.db.close()
 
 
 async def test_work_list_puts_overdue_cases_first(config: AppConfig, clock: FakeClock):
-    runtime = console_runtime(config, clock)
-    try:
+    async with running_console(config, clock) as runtime:
         officer = Person(runtime, "ke")
-        await officer.say(f"/dangky {invite_code(runtime, 'officer', 'kinh_te')}")
+        await officer.register("officer", "kinh_te")
         citizen = Person(runtime, "lan")
         await file(citizen, "Đèn đường trục chính thôn Nam không sáng.")
         clock.advance(timedelta(days=20))
@@ -69,34 +64,26 @@ async def test_work_list_puts_overdue_cases_first(config: AppConfig, clock: Fake
         assert labels[1].startswith("HB-2026-00002")
         citizen_list = await citizen.say("/viec")
         assert "chỉ dành cho cán bộ" in texts_of(citizen_list)
-    finally:
-        await runtime.dispatcher.stop()
-        runtime.db.close()
 
 
 async def test_an_officer_of_another_unit_cannot_open_the_case(config: AppConfig, clock: FakeClock):
-    runtime = console_runtime(config, clock)
-    try:
+    async with running_console(config, clock) as runtime:
         kinh_te = Person(runtime, "ke")
-        await kinh_te.say(f"/dangky {invite_code(runtime, 'officer', 'kinh_te')}")
+        await kinh_te.register("officer", "kinh_te")
         y_te = Person(runtime, "yte")
-        await y_te.say(f"/dangky {invite_code(runtime, 'officer', 'y_te')}")
+        await y_te.register("officer", "y_te")
         citizen = Person(runtime, "lan")
         await file(citizen, "Đèn đường trục chính thôn Nam không sáng.")
         refused = texts_of(await y_te.say("/tracuu HB-2026-00001"))
         assert "Không tìm thấy hồ sơ HB-2026-00001" in refused
-    finally:
-        await runtime.dispatcher.stop()
-        runtime.db.close()
 
 
 async def test_a_refused_extension_keeps_the_deadline(config: AppConfig, clock: FakeClock):
-    runtime = console_runtime(config, clock)
-    try:
+    async with running_console(config, clock) as runtime:
         officer = Person(runtime, "ke")
-        await officer.say(f"/dangky {invite_code(runtime, 'officer', 'kinh_te')}")
+        await officer.register("officer", "kinh_te")
         leader = Person(runtime, "chu-tich")
-        await leader.say(f"/dangky {invite_code(runtime, 'leader')}")
+        await leader.register("leader")
         citizen = Person(runtime, "lan")
         await file(citizen, "Mương thoát nước thôn Nam bị vỡ một đoạn dài.")
         await officer.choose("Tiếp nhận")
@@ -113,6 +100,3 @@ async def test_a_refused_extension_keeps_the_deadline(config: AppConfig, clock: 
             case = session.scalars(select(Case)).one()
         assert case.extensions == 0
         assert runtime.services.deadlines.local_date(case.due_at).isoformat() == "2026-12-08"
-    finally:
-        await runtime.dispatcher.stop()
-        runtime.db.close()
