@@ -26,6 +26,20 @@ def _own_case(ctx: Context, case_id: object) -> Case | None:
     return case
 
 
+def _flow_case(ctx: Context) -> Case | None:
+    """The case the citizen's flow is about; None after leaving the flow (the citizen chose
+    «Xong», or the case is gone)."""
+    if ctx.option == "flow:done":
+        ctx.end_flow()
+        ctx.reply(texts.MENU_PROMPT, MAIN_MENU)
+        return None
+    case = _own_case(ctx, ctx.flow_data.get("case_id"))
+    if case is None:
+        ctx.end_flow()
+        ctx.reply(texts.NOT_UNDERSTOOD, MAIN_MENU)
+    return case
+
+
 class CaseReplyFlow:
     """The citizen answers an officer's question: text and photos go to the case."""
 
@@ -44,14 +58,8 @@ class CaseReplyFlow:
         ctx.end_flow()
 
     def handle(self, ctx: Context) -> None:
-        if ctx.option == "flow:done":
-            ctx.end_flow()
-            ctx.reply(texts.MENU_PROMPT, MAIN_MENU)
-            return
-        case = _own_case(ctx, ctx.flow_data.get("case_id"))
+        case = _flow_case(ctx)
         if case is None:
-            ctx.end_flow()
-            ctx.reply(texts.NOT_UNDERSTOOD, MAIN_MENU)
             return
         photos = [ctx.keep_photo(p.stored) for p in ctx.photos if p.stored is not None]
         text = ctx.text or None
@@ -100,16 +108,10 @@ class CommentFlow:
         ctx.end_flow()
 
     def handle(self, ctx: Context) -> None:
-        if ctx.option == "flow:done":
-            ctx.end_flow()
-            ctx.reply(texts.MENU_PROMPT, MAIN_MENU)
-            return
-        case = _own_case(ctx, ctx.flow_data.get("case_id"))
-        text = ctx.text
+        case = _flow_case(ctx)
         if case is None:
-            ctx.end_flow()
-            ctx.reply(texts.NOT_UNDERSTOOD, MAIN_MENU)
             return
+        text = ctx.text
         if not text:
             ctx.preface(texts.TEXT_EXPECTED)
             self.ask(ctx)
