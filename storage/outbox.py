@@ -214,14 +214,6 @@ def _mine(message_id: int, worker: str) -> Any:
     return and_(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
 
 
-def mark_sent(session: Session, message_id: int, *, worker: str, now: datetime) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(_mine(message_id, worker))
-        .values(status=SENT, sent_at=now, claimed_until=None, attempts=OutboxMessage.attempts + 1)
-    )
-
-
 def mark_retry(
     session: Session, message_id: int, *, worker: str, error: str, retry_at: datetime
 ) -> None:
@@ -251,15 +243,6 @@ def mark_given_up(
             attempts=OutboxMessage.attempts + 1,
             last_error=error[:2000],
         )
-    )
-
-
-def release(session: Session, message_id: int, *, worker: str, retry_at: datetime) -> None:
-    """Give a claimed row back without counting an attempt (e.g. the channel asked to wait)."""
-    session.execute(
-        update(OutboxMessage)
-        .where(_mine(message_id, worker))
-        .values(status=PENDING, next_attempt_at=retry_at, claimed_until=None, claimed_by=None)
     )
 
 
