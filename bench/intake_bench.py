@@ -127,18 +127,69 @@ class Driver:
             count += 1
 
 
-async def measure(driver: Driver, workers, seconds: float, warmup: float) -> float:
+async def measure(
+    driver: Driver, workers, seconds: float, warmup: float, cpu: CpuMeter | None = None
+) -> float:
     stop = asyncio.Event()
     tasks = [asyncio.create_task(worker(stop)) for worker in workers]
     await asyncio.sleep(warmup)
     driver.measuring = True
+    if cpu is not None:
+        cpu.begin()
     started = time.monotonic()
     await asyncio.sleep(seconds)
     driver.measuring = False
     elapsed = time.monotonic() - started
+    if cpu is not None:
+        cpu.end()
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     return elapsed
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+class CpuMeter:
+    """CPU used by the bot process and by its children (the sender process) while measuring:
+    a figure that noise from other work on the machine changes much less than steps/s."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.start: dict[int, float] = {}
+        self.used: dict[int, float] = {}
+
+    def begin(self) -> None:
+        self.start = {p: _cpu_seconds(p) for p in [self.pid, *_children(self.pid)]}
+
+    def end(self) -> None:
+        self.used = {p: _cpu_seconds(p) - t for p, t in self.start.items()}
+
+    def describe(self, steps: int) -> str:
+        if not steps or not self.used:
+            return "n/a"
+        parts = [f"bot {1000 * self.used.get(self.pid, 0.0) / steps:.2f} ms"]
+        for pid, seconds in self.used.items():
+            if pid != self.pid:
+                parts.append(f"sender {1000 * seconds / steps:.2f} ms")
+        return ", ".join(parts)
 
 
 def p(values: list[float], q: float) -> float:
@@ -170,7 +221,8 @@ async def run_bot_bench(args: argparse.Namespace) -> tuple[float, float, float]:
                     (lambda stop, uid=100_000 + i: driver.citizen(uid, stop))
                     for i in range(args.citizens)
                 ]
-                elapsed = await measure(driver, citizens, args.seconds, args.warmup)
+                cpu = CpuMeter(bot.pid)
+                elapsed = await measure(driver, citizens, args.seconds, args.warmup, cpu)
             finally:
                 bot.terminate()
                 bot.wait(timeout=30)
@@ -184,6 +236,7 @@ async def run_bot_bench(args: argparse.Namespace) -> tuple[float, float, float]:
         f"  step latency p50 {1000 * p(driver.latencies, 0.5):.1f} ms, "
         f"p95 {1000 * p(driver.latencies, 0.95):.1f} ms   (target p95 ≤ 50 ms)"
     )
+    print(f"  CPU per step: {cpu.describe(driver.steps)}")
     if driver.errors:
         print(f"  errors: {driver.errors}")
     return steps_per_s, p(driver.latencies, 0.95), driver.filings / elapsed

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.base import ChannelBinding, Downloader
 from bot.channels.console import ConsoleSender, read_photo
+from bot.channels.send_process import SenderSettings, SendProcess
 from bot.channels.telegram import (
     POOL_SIZE,
     TelegramChannel,
@@ -278,6 +279,7 @@ def telegram_binding(
     overall_per_second: float,
     polling: bool = True,
     process_many: Any = None,
+    send_process: bool = False,
 ) -> ChannelBinding:
     application = build_application(
         token,
@@ -287,28 +289,50 @@ def telegram_binding(
     )
     # One gate for all requests of this bot token except the long poll (its own connection).
     in_flight = asyncio.Semaphore(POOL_SIZE)
+    sender: TelegramSender | SendProcess
+    if send_process:
+        sender = SendProcess(
+            SenderSettings(
+                token=token,
+                base_url=config.telegram.base_url,
+                base_file_url=config.telegram.base_file_url,
+                rate_limited=rate_limited,
+                per_chat_interval=per_chat_interval,
+                overall_per_second=overall_per_second,
+            )
+        )
+    else:
+        sender = TelegramSender(
+            application.bot,
+            per_chat_interval=per_chat_interval,
+            overall_per_second=overall_per_second,
+            in_flight=in_flight,
+        )
     channel = TelegramChannel(
         application,
         process,
         poll_timeout=config.telegram.poll_timeout,
         in_flight=in_flight,
         process_many=process_many,
+        answer_callback=sender.answer_callback if isinstance(sender, SendProcess) else None,
     )
 
     async def start() -> None:
+        if isinstance(sender, SendProcess):
+            await sender.start()
         await channel.start(polling=polling)
+
+    async def stop() -> None:
+        await channel.stop()
+        if isinstance(sender, SendProcess):
+            await sender.stop()
 
     return ChannelBinding(
         name="telegram",
-        sender=TelegramSender(
-            application.bot,
-            per_chat_interval=per_chat_interval,
-            overall_per_second=overall_per_second,
-            in_flight=in_flight,
-        ),
+        sender=sender,
         download=channel.download,
         start=start,
-        stop=channel.stop,
+        stop=stop,
         adapter=channel,
     )
 
@@ -384,6 +408,7 @@ def build_runtime(
     telegram_token: str | None = None,
     telegram_rate_limited: bool = True,
     telegram_polling: bool = True,
+    telegram_send_process: bool = False,
     per_chat_interval: float | None = None,
     poll_interval: float = 5.0,
     backoff_base: float = 2.0,
@@ -427,6 +452,7 @@ def build_runtime(
                 overall_per_second=config.outbox.overall_per_second if telegram_rate_limited else 0,
                 polling=telegram_polling,
                 process_many=process_many,
+                send_process=telegram_send_process,
             )
         )
     links = link_signer(config, clock) if (serve_web or config.web.public_base_url) else None

@@ -99,6 +99,7 @@ async def _serve(config: AppConfig) -> None:
         telegram_token=config.secrets.telegram_token,
         telegram_rate_limited=config.telegram.rate_limiter,
         telegram_polling=not webhooks,
+        telegram_send_process=config.telegram.send_process,
         zalo_token=config.secrets.zalo_token,
         zalo_polling=not webhooks,
         serve_web=webhooks,

@@ -125,6 +125,7 @@ class TelegramConfig:
     base_file_url: str
     poll_timeout: int
     rate_limiter: bool = True
+    send_process: bool = True
 
 
 @dataclass(frozen=True)
@@ -483,6 +484,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         base_file_url=_read_url(tg, "base_file_url", "https://api.telegram.org/file/bot"),
         poll_timeout=tg.positive_int("poll_timeout", 30, allow_zero=True),
         rate_limiter=tg.typed("rate_limiter", bool, True),
+        send_process=tg.typed("send_process", bool, True),
     )
     tg.finish()
 

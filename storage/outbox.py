@@ -6,15 +6,17 @@ again when the lease runs out (delivery is at least once; the window is one send
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.messages import Option, OutgoingMessage
 from storage.models import ChannelIdentity, OutboxMessage
@@ -74,6 +76,17 @@ class LocalClaim:
 LOCAL_CLAIM = "pakn_local_claim"
 
 
+@functools.cache
+def _insert_statement(dialect: str, *, dedupe: bool) -> ReturningInsert[Any]:
+    # Built once: building an INSERT with its values on every message cost more than running it.
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, OutboxMessage.__table__)
+    statement = insert(table)
+    if dedupe:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return statement.returning(table.c.id)
+
+
 def enqueue(
     session: Session,
     identity: ChannelIdentity,
@@ -111,12 +124,8 @@ def enqueue(
     if local:
         assert claim is not None
         values.update(status=SENDING, claimed_by=claim.worker, claimed_until=now + claim.lease)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).values(**values)
-    if dedupe_key is not None:
-        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    message_id = session.execute(statement.returning(OutboxMessage.id)).scalar_one_or_none()
+    statement = _insert_statement(session.get_bind().dialect.name, dedupe=dedupe_key is not None)
+    message_id: int | None = session.execute(statement, values).scalar_one_or_none()
     if message_id is None:
         return None
     if local:

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_services
+from bot.channels.send_process import SenderSettings, SendProcess
 from bot.channels.telegram import TelegramSender, build_application
 from bot.clock import SystemClock
 from bot.dispatcher import OutboxDispatcher
@@ -64,6 +65,13 @@ def queue_messages(db: Database, chats: list[int], per_chat: int) -> list[str]:
     return texts
 
 
+@pytest.fixture(params=["in_process", "send_process"])
+def sender_kind(request: pytest.FixtureRequest) -> str:
+    """Every delivery story holds for both senders: in the bot's process, and in a second
+    process fed over a pipe (``bot/channels/send_process.py``, what `pakn run` uses)."""
+    return str(request.param)
+
+
 @asynccontextmanager
 async def dispatching(
     db: Database,
@@ -72,6 +80,7 @@ async def dispatching(
     per_chat_interval: float = 0.0,
     overall: float = 0.0,
     timeout: float = 5.0,
+    kind: str = "in_process",
     **kwargs,
 ) -> AsyncIterator[OutboxDispatcher]:
     application = build_application(
@@ -82,9 +91,24 @@ async def dispatching(
         timeout=timeout,
     )
     await application.initialize()
-    sender = TelegramSender(
-        application.bot, per_chat_interval=per_chat_interval, overall_per_second=overall
-    )
+    sender: TelegramSender | SendProcess
+    if kind == "send_process":
+        sender = SendProcess(
+            SenderSettings(
+                token=server.token,
+                base_url=server.base_url,
+                base_file_url=server.base_file_url,
+                rate_limited=False,
+                per_chat_interval=per_chat_interval,
+                overall_per_second=overall,
+                timeout=timeout,
+            )
+        )
+        await sender.start()
+    else:
+        sender = TelegramSender(
+            application.bot, per_chat_interval=per_chat_interval, overall_per_second=overall
+        )
     options = {"backoff_base": 0.05, "poll_interval": 0.05, "max_attempts": 20}
     options.update(kwargs)
     dispatcher = OutboxDispatcher(
@@ -97,6 +121,8 @@ async def dispatching(
         await dispatcher.stop()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        if isinstance(sender, SendProcess):
+            await sender.stop()
         await application.shutdown()
 
 
@@ -110,12 +136,12 @@ def statuses(db: Database) -> Counter[str]:
     return Counter(db.call(lambda s: list(s.scalars(select(OutboxMessage.status)))))
 
 
-async def test_server_errors_and_timeouts_then_recovery_deliver_everything(db, server):
+async def test_server_errors_and_timeouts_then_recovery_deliver_everything(db, server, sender_kind):
     texts = queue_messages(db, [101, 102, 103], per_chat=4)
     server.fail("sendMessage", status=500, times=6)
     server.fail("sendMessage", status=502, times=2)
     server.delay("sendMessage", 2.0, times=2)
-    async with dispatching(db, server, timeout=0.5) as dispatcher:
+    async with dispatching(db, server, timeout=0.5, kind=sender_kind) as dispatcher:
         dispatcher.kick()
         await server.wait_until(
             lambda: {m.text for m in server.sent} >= set(texts), timeout=30, what="all delivered"
@@ -131,10 +157,10 @@ async def test_server_errors_and_timeouts_then_recovery_deliver_everything(db, s
     assert with_errors and all(row.last_error for row in with_errors)
 
 
-async def test_retry_after_is_waited_as_told(db, server):
+async def test_retry_after_is_waited_as_told(db, server, sender_kind):
     queue_messages(db, [201], per_chat=1)
     server.fail("sendMessage", status=429, times=1, retry_after=1)
-    async with dispatching(db, server) as dispatcher:
+    async with dispatching(db, server, kind=sender_kind) as dispatcher:
         dispatcher.kick()
         [message] = await server.wait_for(chat_id=201, timeout=10)
     [refused] = server.rejected
@@ -142,12 +168,14 @@ async def test_retry_after_is_waited_as_told(db, server):
     assert message.at - refused.at >= 1.0
 
 
-async def test_enforced_flood_limits_are_never_exceeded(db, database_url):
+async def test_enforced_flood_limits_are_never_exceeded(db, database_url, sender_kind):
     async with FakeTelegramServer(enforce_flood_limits=True) as server:
         busy = [301, 302, 303]
         queue_messages(db, busy, per_chat=3)
         queue_messages(db, list(range(400, 440)), per_chat=1)
-        async with dispatching(db, server, per_chat_interval=1.0, overall=30) as dispatcher:
+        async with dispatching(
+            db, server, per_chat_interval=1.0, overall=30, kind=sender_kind
+        ) as dispatcher:
             dispatcher.kick()
             await server.wait_until(lambda: len(server.sent) == 49, timeout=30, what="49 sent")
         assert server.flood_violations == []
@@ -155,19 +183,19 @@ async def test_enforced_flood_limits_are_never_exceeded(db, database_url):
         assert times[-1] - times[0] >= 1.0, "49 messages cannot go out within one second"
 
 
-async def test_a_blocked_user_is_marked_unreachable(db, server):
+async def test_a_blocked_user_is_marked_unreachable(db, server, sender_kind):
     queue_messages(db, [501], per_chat=2)
     server.block_chat(501)
-    async with dispatching(db, server) as dispatcher:
+    async with dispatching(db, server, kind=sender_kind) as dispatcher:
         await dispatcher.flush()
     assert statuses(db) == Counter({"unreachable": 2})
     # Without a hook the row is closed; the runtime's hook also marks the identity.
 
 
-async def test_bad_request_is_kept_as_failed_then_retried_by_the_admin(db, server):
+async def test_bad_request_is_kept_as_failed_then_retried_by_the_admin(db, server, sender_kind):
     queue_messages(db, [601], per_chat=1)
     server.fail("sendMessage", status=400, times=1, description="Bad Request: chat not found")
-    async with dispatching(db, server) as dispatcher:
+    async with dispatching(db, server, kind=sender_kind) as dispatcher:
         await dispatcher.flush()
         assert statuses(db) == Counter({"failed": 1})
         [row] = db.call(lambda s: list(s.scalars(select(OutboxMessage))))

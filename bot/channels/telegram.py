@@ -285,8 +285,11 @@ class TelegramChannel:
         poll_timeout: int = 30,
         in_flight: asyncio.Semaphore | None = None,
         process_many: ProcessMany | None = None,
+        answer_callback: Callable[[str], None] | None = None,
     ) -> None:
         self.process_many = process_many
+        # Set when another process answers button presses (see send_process.py).
+        self.answer_callback = answer_callback
         self.in_flight = in_flight or asyncio.Semaphore(POOL_SIZE)
         self.application = application
         self.process = process
@@ -334,7 +337,9 @@ class TelegramChannel:
 
     async def _answer_button(self, update: Update) -> None:
         query = update.callback_query
-        if query is not None:
+        if query is not None and self.answer_callback is not None:
+            self.answer_callback(query.id)
+        elif query is not None:
             # Stop the spinner on the button at once; a failure here changes nothing.
             with contextlib.suppress(TelegramError):
                 async with self.in_flight:
