@@ -12,7 +12,9 @@ Pipeline
    form ("giữ kín" → "giữ bí mật", "online" → "trực tuyến", "nộp" → "gửi", "ủy ban" → "xã",
    "xóm" → "thôn", "gửi ai" → "gửi" + ``q_where``), compounds that contain a function word
    are kept whole ("sổ đỏ", "một cửa") and function words are removed (:data:`STOPWORDS`,
-   with a few regional particles). What is left are the *content tokens*;
+   with a few regional particles, and a letter typed alone: "e" = em, a stray "ê"; "ý" stays).
+   Regional forms are mapped too ("gửi mô" = "gửi đâu", "coi" = "xem", "thứ bảy" = "thứ 7",
+   a final "hông" after "có" / "được" = "không"). What is left are the *content tokens*;
    adjacent pairs are the *bigrams* (Vietnamese words are mostly two syllables, so
    "khieu nai" says much more than "khieu" and "nai" apart).
 2. Every question variant and every title of the corpus is indexed the same way. Token
@@ -23,8 +25,10 @@ Pipeline
 3. Query words not in the vocabulary are matched to known words within one or two edits
    (typos), and glued pairs ("khieunai") are split. A syllable the corpus only uses inside
    one word ("cao" of "tố cáo") gets less credit when the query has it alone ("sốt cao").
-4. An inverted index on tokens gives the candidate variants with a cheap overlap sum; only
-   the best of them are scored in full:
+4. An inverted index on tokens and bigrams gives the candidate variants with a cheap overlap
+   sum (a shared bigram adds half its weight); only the best of them, at most twelve per topic
+   so that one topic with many similar variants cannot crowd the others out, are scored in
+   full:
 
    * query coverage ``R`` and variant coverage ``P`` of the IDF-weighted tokens, combined as
      an F-measure (both sides alike; in a long message the variant side counts more, as a
@@ -42,7 +46,8 @@ Pipeline
    are about something else, neither tied to a word list:
 
    * *core words*: a question that uses none of the words found in at least a fifth of the
-     topic's questions ("công khai" for what is made public) gets a lower score for it;
+     topic's questions ("công khai" for what is made public) gets a lower score for it; words
+     most topics use ("xã", "được") do not count as core words;
    * *novelty*: when most adjacent word pairs of the question occur nowhere in the corpus
      (answers included), every topic's score is lowered: "giờ mở cửa bưu điện" is made of
      known syllables, but "bưu điện" is no word of this FAQ.
@@ -168,6 +173,9 @@ QUESTION_MARKERS: Mapping[str, str] = {
     "chung nao": "q_when",
     "ngay may": "q_when",
     "luc mo": "q_when",
+    # "là răng" = "là gì / là sao" (Central)
+    "la rang": "q_what",
+    "cach chi": "q_how",
 }
 
 # Ways citizens say the same thing, mapped to the form the corpus mostly uses (folded). Applied
@@ -206,6 +214,11 @@ SYNONYMS: Mapping[str, str] = {
     # filing: "nộp" and "gửi" are used interchangeably
     "nop": "gui",
     # the People's Committee is "the commune" to citizens ("ubnd" is expanded by textnorm)
+    # "ủy ban (xã) ở đâu" asks where the office is, not which body: the address
+    "uy ban nhan dan xa o dau": "tru so xa q_where",
+    "uy ban nhan dan o dau": "tru so xa q_where",
+    "uy ban xa o dau": "tru so xa q_where",
+    "uy ban o dau": "tru so xa q_where",
     "uy ban nhan dan": "xa",
     "uy ban mat tran": "mat tran",
     "uy ban": "xa",
@@ -226,6 +239,48 @@ SYNONYMS: Mapping[str, str] = {
     "bao dau": "bao q_where",
     "len dau": "len q_where",
     "di dau": "di q_where",
+    # Central "mô" = "đâu"
+    "gui mo": "gui q_where",
+    "nop mo": "gui q_where",
+    "bao mo": "bao q_where",
+    "len mo": "len q_where",
+    "di mo": "di q_where",
+    # Southern "hông" = "không" ("hông" folds onto "hỏng", broken: only in these frames)
+    "duoc hong": "duoc khong",
+    "co hong": "co khong",
+    "phai hong": "phai khong",
+    "dung hong": "dung khong",
+    "roi hong": "roi khong",
+    "hong phai": "khong phai",
+    "hong biet": "khong biet",
+    "hong duoc": "khong duoc",
+    "hong co": "khong co",
+    "hong hieu": "khong hieu",
+    "hong thay": "khong thay",
+    # Southern "coi" = "xem", "hổm bữa / hôm bữa" = "hôm trước"
+    "coi": "xem",
+    "hom bua": "hom truoc",
+    "hom kia": "hom truoc",
+    # "rõ ràng" (clear): keep it whole, as "răng" alone is the Central "sao"
+    "ro rang": "rorang",
+    # danger right now: the words stay and "khẩn cấp" is added, so that a flood, a fire or a
+    # drowning all meet the emergency topic however the citizen describes it (only words of
+    # danger happening now: a theft reported later is no emergency)
+    "cuu voi": "cuu khan cap",
+    "cuu gap": "cuu khan cap",
+    "duoi nuoc": "duoi nuoc khan cap",
+    "nuoc lu": "nuoc lu khan cap",
+    "lu quet": "lu quet khan cap",
+    "sat lo": "sat lo khan cap",
+    "mac ket": "mac ket khan cap",
+    "boc chay": "boc chay khan cap",
+    "dang chay": "dang chay khan cap",
+    "chem nhau": "chem nhau khan cap",
+    "bat tinh": "bat tinh khan cap",
+    "dot quy": "dot quy khan cap",
+    # weekdays as digits, the way the corpus writes them ("bảy" alone is "trình bày")
+    "thu bay": "thu 7",
+    "thu sau": "thu 6",
     # "mấy giờ" asks for office hours: keep "giờ"
     "may gio": "gio q_when",
     "gio nao": "gio q_when",
@@ -258,6 +313,8 @@ SYNONYMS: Mapping[str, str] = {
     "so hong": "sohong",
     "thi cong chuc": "tuyen dung cong chuc",
     "thi tuyen": "tuyen dung",
+    # "xin" is a stopword: "xin việc" (job hunting) must not become "việc"
+    "xin viec": "tim viec",
     # colloquial and alternative words for the corpus' terms
     "to giac": "to cao",
     "khieu kien": "khieu nai",
@@ -477,6 +534,64 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     "sao y ban chinh",
     "dinh danh dien tu",
     "bao hiem",
+    # other laws than the ones the FAQ explains
+    "luat dat dai",
+    "luat dat",
+    "luat hon nhan",
+    "luat giao thong",
+    "luat lao dong",
+    "luat hinh su",
+    "luat dan su",
+    "bo luat",
+    "luat cu tru",
+    # festivals, names, support schemes, land deals and other everyday subjects
+    "le hoi",
+    "hoi lang",
+    "van nghe",
+    "the thao",
+    "dat ten",
+    "dat lai ten",
+    "ho tro lam nha",
+    "ho tro xay nha",
+    "nha tinh thuong",
+    "nha tinh nghia",
+    "nha o xa hoi",
+    "khu cong nghiep",
+    "hien dat",
+    "dat trong lua",
+    "tu vi",
+    "nguoi yeu",
+    "the chap",
+    "ban xe",
+    "mua xe",
+    "xe may",
+    "covid",
+    "phu cap",
+    "mung tho",
+    "chuc tho",
+    "tram y te",
+    "hoc ba",
+    "kham nghia vu",
+    "gia lua",
+    "gia heo",
+    "gia ca phe",
+    "dich ta lon",
+    "thue tro",
+    "phong tro",
+    "xac nhan cu tru",
+    "ngan hang chinh sach",
+    "tiem vang",
+    "tot nghiep",
+    "bang cap",
+    "van bang",
+    "tra luong",
+    "nghi huu",
+    "may bay",
+    "tau hoa",
+    "xe khach",
+    "ben xe",
+    "hat giong",
+    "cay giong",
 )
 
 
@@ -542,7 +657,9 @@ STOPWORDS: frozenset[str] = frozenset(
         "nhu",
         "oi",
         "a",
-        # regional particles: rứa (so), dzậy (vậy), nè, hả
+        # regional particles: rứa (so), dzậy (vậy), nè, hả, răng (sao), giùm (giúp)
+        "rang",
+        "gium",
         "rua",
         "dzay",
         "ne",
@@ -556,6 +673,8 @@ STOPWORDS: frozenset[str] = frozenset(
 _CANDIDATE_VARIANTS = 48  # variants scored in full, picked by the cheap overlap sum
 _LONG_POSTING_MIN = 200  # posting lists longer than this (and 10 % of variants) may be skipped
 _FIRST_TERMS = 3  # ...but never those of the query's three rarest words
+_CANDIDATES_PER_TOPIC = 12  # at most this many of one topic's variants among them
+_CANDIDATE_BIGRAM_SHARE = 0.5  # a shared bigram adds this share of its weight to the sum
 # Variant score = F-measure of weighted word coverage, bigram coverage, character similarity.
 _F_BETA_SQUARED = 1.0  # query coverage and variant coverage count alike
 _W_F = 0.70
@@ -595,6 +714,8 @@ _LONG_QUERY_WORDS = 8
 # borrows the topic's frame ("… bao lâu", "… ở đâu"): the score is scaled by _CORE_FACTOR.
 _CORE_MIN_SHARE = 0.2
 _CORE_FACTOR = 0.8
+# Words used by nearly half of the topics or more (IDF below this) are no core words.
+_CORE_MIN_IDF = 0.8
 # Novelty: the share of the question's adjacent word pairs (question markers left out) found
 # nowhere in the corpus, answers included. Vietnamese meaning lives in two-syllable words, so
 # a question made of pairs the corpus never uses ("bưu điện", "tạm trú") is likely about
@@ -657,6 +778,14 @@ class _Query:
     novelty: float  # share of the query's word pairs found nowhere in the corpus
 
 
+# Words after which a final "hong" is "hỏng" (broken): "bị hỏng", "hư hỏng", "làm hỏng".
+_BROKEN_BEFORE = frozenset({"bi", "hu", "lam", "da", "deu"})
+
+# A letter alone is a pronoun typed short ("e" = em, "t" = tôi, "b" = bạn) or a stray key ("ê"),
+# never a subject, except "ý" (folded "y": "góp ý", "đồng ý").
+_LONE_LETTERS = frozenset("abcdefghijklmnopqrstuvwxz")
+
+
 def content_tokens(text: str, correct: Callable[[str], str] | None = None) -> list[str]:
     """Normalised tokens of ``text`` without stop-phrases and stopwords, in order.
 
@@ -666,6 +795,14 @@ def content_tokens(text: str, correct: Callable[[str], str] | None = None) -> li
     words = textnorm.tokens(text)
     if correct is not None:
         words = [correct(word) for word in words]
+    if (
+        len(words) > 2
+        and words[-1] == "hong"
+        and words[-2] not in _BROKEN_BEFORE
+        and ("co" in words or "duoc" in words)
+    ):
+        # Southern "…có … hông?" ends a yes/no question: "hông" = "không", not "hỏng".
+        words = [*words[:-1], "khong"]
     kept: list[str] = []
     i = 0
     n = len(words)
@@ -678,7 +815,7 @@ def content_tokens(text: str, correct: Callable[[str], str] | None = None) -> li
                 i += size
                 break
         else:
-            if word not in STOPWORDS:
+            if word not in STOPWORDS and not (len(word) == 1 and word in _LONE_LETTERS):
                 kept.append(word)
             i += 1
     return kept
@@ -823,6 +960,11 @@ class FaqMatcher:
             for token in variant.tokens:
                 postings.setdefault(token, []).append(index)
         self._postings = postings
+        bigram_postings: dict[tuple[str, str], list[int]] = {}
+        for index, variant in enumerate(variants):
+            for pair in variant.bigrams:
+                bigram_postings.setdefault(pair, []).append(index)
+        self._bigram_postings = bigram_postings
         self._long_posting = max(_LONG_POSTING_MIN, len(variants) // 10)
         glued: dict[str, tuple[str, str]] = {}
         for pair in bigram_idf:
@@ -947,11 +1089,21 @@ class FaqMatcher:
         top_id, top_score = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         alternatives = [(tid, score) for tid, score in ranked[1:4] if score > 0.0]
-        if top_score >= self.answer_threshold and top_score - second >= self.answer_margin:
+        if (
+            top_score >= self.answer_threshold
+            and top_score - second >= self.answer_margin
+            and not self._one_unknown_word(question)
+        ):
             return FaqDecision("answer", top_id, top_score, alternatives)
         if top_score >= self.suggest_threshold:
             return FaqDecision("suggest", top_id, top_score, alternatives)
         return FaqDecision("none", None, top_score, [])
+
+    def _one_unknown_word(self, question: str) -> bool:
+        """A question of one word the corpus never uses ("test"): whatever known word it is
+        taken for ("tết"), that guess alone is no ground for a confident answer."""
+        words = textnorm.tokens(question)
+        return len(words) == 1 and words[0] not in self._word_set and words[0] not in self._glued
 
     def rank(self, question: str, limit: int = 10) -> list[tuple[str, float]]:
         """The best topics for ``question`` with their scores in [0, 1], best first."""
@@ -1003,11 +1155,12 @@ class FaqMatcher:
     def _core_share(self, query: _Query, topic_index: int) -> float:
         """The largest share of the topic's texts using one of the query's content words."""
         shares = self._topic_core[topic_index]
+        idf = self._idf
         best = 0.0
         for _, expansions in query.words:
             for token, credit in expansions:
                 share = shares.get(token, 0.0) * credit
-                if share > best and not token.startswith("q_"):
+                if share > best and not token.startswith("q_") and idf[token] >= _CORE_MIN_IDF:
                     best = share
         return best
 
@@ -1158,12 +1311,17 @@ class FaqMatcher:
         return sum(pair not in self._corpus_pairs for pair in pairs) / len(pairs)
 
     def _candidates(self, query: _Query) -> list[int]:
-        """Variants worth a full score: the best by summed weight of shared tokens.
+        """Variants worth a full score: the best by summed weight of shared tokens and bigrams,
+        at most ``_CANDIDATES_PER_TOPIC`` of each topic.
 
         Tokens are taken rarest first; the posting list of a very common token is skipped
         once the rarer ones have found enough candidates (it could not change much), unless it
         is one of the first three: a question made only of common words ("tố cáo khiếu nại")
-        must not pick its candidates from one posting list, where all of them tie.
+        must not pick its candidates from one posting list, where all of them tie. Shared
+        bigrams ("to cao" as a pair) add their weight too: in a long question, topics whose
+        syllables are common one by one would otherwise lose their place to variants sharing
+        many loose syllables. The per-topic cap keeps a few topics with many similar variants
+        from filling the whole list, so that the right topic can at least be suggested.
         """
         postings = self._postings
         terms = sorted(
@@ -1185,9 +1343,29 @@ class FaqMatcher:
                 break
             for index in posting:
                 overlap[index] = overlap.get(index, 0.0) + gain
+        bigram_postings = self._bigram_postings
+        for pair, weight in query.bigrams:
+            for index in bigram_postings.get(pair, ()):
+                if index in overlap:
+                    overlap[index] += weight * _CANDIDATE_BIGRAM_SHARE
         if len(overlap) <= _CANDIDATE_VARIANTS:
             return list(overlap)
-        return heapq.nlargest(_CANDIDATE_VARIANTS, overlap, key=overlap.__getitem__)
+        ordered = heapq.nlargest(
+            _CANDIDATE_VARIANTS * 3, overlap, key=lambda index: (overlap[index], -index)
+        )
+        variants = self._variants
+        per_topic: dict[int, int] = {}
+        chosen: list[int] = []
+        for index in ordered:
+            topic = variants[index].topic
+            taken = per_topic.get(topic, 0)
+            if taken >= _CANDIDATES_PER_TOPIC:
+                continue
+            per_topic[topic] = taken + 1
+            chosen.append(index)
+            if len(chosen) >= _CANDIDATE_VARIANTS:
+                break
+        return chosen
 
     def _score(self, query: _Query, variant: _Variant) -> float:
         tokens = variant.tokens

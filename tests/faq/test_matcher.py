@@ -238,10 +238,20 @@ def test_content_tokens_drop_politeness_but_keep_meaning():
         ("bỏ phiếu qua zalo", "biểu quyết qua zalo"),
         ("chừng nào tiếp dân", "khi nào tiếp dân"),
         ("mần răng để khiếu nại", "làm sao để khiếu nại"),
+        ("khiếu nại gửi mô", "khiếu nại gửi đâu"),
+        ("xã có làm việc hông", "xã có làm việc không"),
+        ("thứ bảy xã có làm không", "thứ 7 xã có làm không"),
+        ("coi kết quả", "xem kết quả"),
+        ("ê khiếu nại", "khiếu nại"),
     ],
 )
 def test_question_words_and_synonyms_are_unified(one, other):
     assert content_tokens(one) == content_tokens(other)
+
+
+def test_broken_and_agreement_keep_their_meaning():
+    assert content_tokens("đèn đường bị hỏng") == ["den", "duong", "bi", "hong"]
+    assert content_tokens("góp ý") == ["gop", "y"]
 
 
 def test_question_words_become_markers():
@@ -266,6 +276,20 @@ def test_other_subject_is_not_answered_by_a_topic_that_never_mentions_it():
     matcher = FaqMatcher.build(corpus)
     assert matcher.match("làm thủ tục ở đâu").outcome == "answer"
     assert matcher.match("làm thủ tục khai sinh ở đâu").outcome != "answer"
+
+
+def test_one_word_the_corpus_never_uses_is_never_answered():
+    corpus = Corpus(
+        topics={
+            "tet": Topic("tet", "g", "Nghỉ Tết", "a", "b", ("tết nghỉ", "nghỉ tết", "tết")),
+        },
+        groups=[TopicGroup("g", "G", ("tet",))],
+    )
+    matcher = FaqMatcher.build(corpus)
+    assert matcher.match("tết").outcome == "answer"
+    # "test" is one edit from "tet": a guess, so at most a suggestion.
+    assert matcher.rank("test")[0][0] == "tet"
+    assert matcher.match("test").outcome != "answer"
 
 
 def test_a_syllable_seen_only_inside_a_word_counts_less_alone(fixture_matcher):
