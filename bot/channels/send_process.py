@@ -141,6 +141,11 @@ class SendProcess:
     def pid(self) -> int | None:
         return self._child.process.pid if self._child is not None else None
 
+    @property
+    def returncode(self) -> int | None:
+        """The exit code of the latest child, None while it runs."""
+        return self._child.process.returncode if self._child is not None else None
+
     async def start(self) -> None:
         self._stopping = False
         await self._running_child()
@@ -279,7 +284,19 @@ async def _initialize(bot: Any) -> None:
 async def _serve(reader: asyncio.StreamReader, output: Any) -> None:
     from bot.channels.telegram import POOL_SIZE, TelegramSender, build_application
 
-    init = await _read_frame(reader)
+    # Frames are read as they come, so that a parent gone while Telegram is still out of
+    # reach (``_initialize`` retrying) is noticed too.
+    frames: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    closed = asyncio.Event()
+
+    async def read_all() -> None:
+        while (frame := await _read_frame(reader)) is not None:
+            frames.put_nowait(frame)
+        frames.put_nowait(None)
+        closed.set()
+
+    reading = asyncio.create_task(read_all())
+    init = await frames.get()
     if init is None or init.get("op") != "init":
         return
     settings = SenderSettings(**{k: v for k, v in init.items() if k != "op"})
@@ -290,7 +307,13 @@ async def _serve(reader: asyncio.StreamReader, output: Any) -> None:
         rate_limited=settings.rate_limited,
         timeout=settings.timeout,
     )
-    await _initialize(application.bot)
+    initializing = asyncio.create_task(_initialize(application.bot))
+    parent_gone = asyncio.create_task(closed.wait())
+    await asyncio.wait({initializing, parent_gone}, return_when=asyncio.FIRST_COMPLETED)
+    parent_gone.cancel()
+    if not initializing.done():
+        initializing.cancel()
+        return
     in_flight = asyncio.Semaphore(POOL_SIZE)
     sender = TelegramSender(
         application.bot,
@@ -320,7 +343,7 @@ async def _serve(reader: asyncio.StreamReader, output: Any) -> None:
             async with in_flight:
                 await application.bot.answer_callback_query(query_id)
 
-    while (frame := await _read_frame(reader)) is not None:
+    while (frame := await frames.get()) is not None:
         if frame["op"] == "send":
             task = asyncio.create_task(send(frame))
         elif frame["op"] == "answer":
@@ -338,6 +361,7 @@ async def _serve(reader: asyncio.StreamReader, output: Any) -> None:
             task.cancel()
     with contextlib.suppress(Exception):
         await application.shutdown()
+    await reading
 
 
 async def _child_main() -> None:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.channels.send_process import SendProcess
+from bot.channels.send_process import SenderSettings, SendProcess
 from bot.clock import FakeClock
 from bot.config import AppConfig
 from storage.models import OutboxMessage
@@ -98,6 +98,24 @@ async def test_a_killed_sender_is_replaced_and_no_reply_is_lost(
         assert sender.starts == 2 and sender.pid != first
         statuses = bot.db.call(lambda s: set(s.scalars(select(OutboxMessage.status))))
         assert statuses == {"sent"}
+
+
+async def test_a_sender_that_cannot_reach_telegram_still_stops_with_the_bot(unused_tcp_port):
+    nowhere = f"http://127.0.0.1:{unused_tcp_port}/bot"
+    sender = SendProcess(
+        SenderSettings(
+            token="123456:" + "A" * 35,
+            base_url=nowhere,
+            base_file_url=nowhere,
+            rate_limited=False,
+            per_chat_interval=0.0,
+            overall_per_second=0.0,
+        )
+    )
+    await sender.start()
+    await sender.stop()
+    # It left on its own when its input closed (a kill after the wait would give -9).
+    assert sender.returncode == 0
 
 
 @pytest.mark.slow
