@@ -430,6 +430,19 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     "bao nhieu tien",
     "het bao nhieu",
     "mat phi",
+    # head counts of an office and founding dates are facts about bodies, not procedures
+    # ("có mấy" counts; "mấy" alone is also the plural "mấy ông cán bộ")
+    "co may pho chu tich",
+    "bao nhieu pho chu tich",
+    "co may can bo",
+    "bao nhieu can bo",
+    "bao nhieu cong chuc",
+    "thanh lap q_when",
+    # papers and devices of one's own
+    "lam lai can cuoc",
+    "giay goi nhap ngu",
+    "giay goi kham",
+    "dien thoai bi",
     # other procedures and services a commune office is asked about, and everyday subjects
     "nhan cha",
     "giam ho",
