@@ -226,6 +226,8 @@ def faq_for(config: AppConfig) -> FaqService:
         answer_threshold=config.faq.answer_threshold,
         answer_margin=config.faq.answer_margin,
         suggest_threshold=config.faq.suggest_threshold,
+        clear_lead_threshold=config.faq.clear_lead_threshold,
+        clear_lead_margin=config.faq.clear_lead_margin,
     )
 
 

@@ -22,6 +22,13 @@ from dotenv import dotenv_values
 from bot.configerror import ConfigError
 from bot.rules.deadlines import DeadlinePolicy
 from bot.rules.workdays import WorkCalendar
+from faq.matcher import (
+    DEFAULT_ANSWER_MARGIN,
+    DEFAULT_ANSWER_THRESHOLD,
+    DEFAULT_CLEAR_LEAD_MARGIN,
+    DEFAULT_CLEAR_LEAD_THRESHOLD,
+    DEFAULT_SUGGEST_THRESHOLD,
+)
 
 CASE_KINDS: tuple[str, ...] = ("phan_anh_kien_nghi", "khieu_nai", "to_cao")
 ROLES: tuple[str, ...] = ("officer", "head", "leader", "admin")
@@ -108,6 +115,8 @@ class FaqConfig:
     answer_threshold: float
     answer_margin: float
     suggest_threshold: float
+    clear_lead_threshold: float
+    clear_lead_margin: float
     extra_corpus_dirs: tuple[Path, ...]
 
 
@@ -458,13 +467,22 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
 
     faq_table = root.table("faq", required=False)
     faq = FaqConfig(
-        answer_threshold=faq_table.fraction("answer_threshold", 0.58),
-        answer_margin=faq_table.fraction("answer_margin", 0.08),
-        suggest_threshold=faq_table.fraction("suggest_threshold", 0.40),
+        answer_threshold=faq_table.fraction("answer_threshold", DEFAULT_ANSWER_THRESHOLD),
+        answer_margin=faq_table.fraction("answer_margin", DEFAULT_ANSWER_MARGIN),
+        suggest_threshold=faq_table.fraction("suggest_threshold", DEFAULT_SUGGEST_THRESHOLD),
+        clear_lead_threshold=faq_table.fraction(
+            "clear_lead_threshold", DEFAULT_CLEAR_LEAD_THRESHOLD
+        ),
+        clear_lead_margin=faq_table.fraction("clear_lead_margin", DEFAULT_CLEAR_LEAD_MARGIN),
         extra_corpus_dirs=_paths(faq_table, "extra_corpus_dirs", base),
     )
     if faq.suggest_threshold > faq.answer_threshold:
         raise ConfigError("faq.suggest_threshold", "must not be above faq.answer_threshold")
+    if not faq.suggest_threshold <= faq.clear_lead_threshold <= faq.answer_threshold:
+        raise ConfigError(
+            "faq.clear_lead_threshold",
+            "must be between faq.suggest_threshold and faq.answer_threshold",
+        )
     faq_table.finish()
 
     reports_table = root.table("reports", required=False)

@@ -52,7 +52,8 @@ Pipeline
      (answers included), every topic's score is lowered: "giờ mở cửa bưu điện" is made of
      known syllables, but "bưu điện" is no word of this FAQ.
 6. ``answer`` needs the top score at ``answer_threshold`` *and* a lead of ``answer_margin``
-   over the next topic; ``suggest`` needs ``suggest_threshold`` and offers the top three;
+   over the next topic, or a lower score (``clear_lead_threshold``) far ahead of the next
+   (``clear_lead_margin``); ``suggest`` needs ``suggest_threshold`` and offers the top three;
    anything lower is ``none``.
 """
 
@@ -79,6 +80,9 @@ Outcome = Literal["answer", "suggest", "none"]
 DEFAULT_ANSWER_THRESHOLD = 0.50
 DEFAULT_ANSWER_MARGIN = 0.05
 DEFAULT_SUGGEST_THRESHOLD = 0.40
+# A lower score still answers when it is far ahead of the next topic.
+DEFAULT_CLEAR_LEAD_THRESHOLD = 0.46
+DEFAULT_CLEAR_LEAD_MARGIN = 0.18
 
 # Multi-word polite phrases removed before scoring (folded forms).
 STOP_PHRASES: tuple[str, ...] = (
@@ -438,6 +442,10 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     "bao nhieu can bo",
     "bao nhieu cong chuc",
     "thanh lap q_when",
+    "thanh lap nam",
+    # party membership
+    "vao dang",
+    "ket nap dang",
     # papers and devices of one's own
     "lam lai can cuoc",
     "giay goi nhap ngu",
@@ -949,14 +957,20 @@ class FaqMatcher:
         answer_threshold: float,
         answer_margin: float,
         suggest_threshold: float,
+        clear_lead_threshold: float,
+        clear_lead_margin: float,
     ) -> None:
         if not 0.0 <= suggest_threshold <= answer_threshold <= 1.0:
             raise ValueError("need 0 <= suggest_threshold <= answer_threshold <= 1")
-        if not 0.0 <= answer_margin <= 1.0:
-            raise ValueError("answer_margin must be between 0 and 1")
+        if not suggest_threshold <= clear_lead_threshold <= answer_threshold:
+            raise ValueError("need suggest_threshold <= clear_lead_threshold <= answer_threshold")
+        if not 0.0 <= answer_margin <= 1.0 or not 0.0 <= clear_lead_margin <= 1.0:
+            raise ValueError("answer_margin and clear_lead_margin must be between 0 and 1")
         self.answer_threshold = answer_threshold
         self.answer_margin = answer_margin
         self.suggest_threshold = suggest_threshold
+        self.clear_lead_threshold = clear_lead_threshold
+        self.clear_lead_margin = clear_lead_margin
         self._topic_ids = topic_ids
         self._variants = variants
         self._idf = idf
@@ -1009,6 +1023,8 @@ class FaqMatcher:
         answer_threshold: float = DEFAULT_ANSWER_THRESHOLD,
         answer_margin: float = DEFAULT_ANSWER_MARGIN,
         suggest_threshold: float = DEFAULT_SUGGEST_THRESHOLD,
+        clear_lead_threshold: float | None = None,
+        clear_lead_margin: float = DEFAULT_CLEAR_LEAD_MARGIN,
     ) -> FaqMatcher:
         """Index every question variant and title of ``corpus``."""
         topic_ids = list(corpus.topics)
@@ -1073,6 +1089,12 @@ class FaqMatcher:
             answer_threshold=answer_threshold,
             answer_margin=answer_margin,
             suggest_threshold=suggest_threshold,
+            clear_lead_threshold=(
+                min(answer_threshold, max(suggest_threshold, DEFAULT_CLEAR_LEAD_THRESHOLD))
+                if clear_lead_threshold is None
+                else clear_lead_threshold
+            ),
+            clear_lead_margin=clear_lead_margin,
         )
 
     @classmethod
@@ -1084,6 +1106,14 @@ class FaqMatcher:
             answer_margin=float(faq_section.get("answer_margin", DEFAULT_ANSWER_MARGIN)),
             suggest_threshold=float(
                 faq_section.get("suggest_threshold", DEFAULT_SUGGEST_THRESHOLD)
+            ),
+            clear_lead_threshold=(
+                float(faq_section["clear_lead_threshold"])
+                if "clear_lead_threshold" in faq_section
+                else None
+            ),
+            clear_lead_margin=float(
+                faq_section.get("clear_lead_margin", DEFAULT_CLEAR_LEAD_MARGIN)
             ),
         )
 
@@ -1102,11 +1132,11 @@ class FaqMatcher:
         top_id, top_score = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         alternatives = [(tid, score) for tid, score in ranked[1:4] if score > 0.0]
-        if (
-            top_score >= self.answer_threshold
-            and top_score - second >= self.answer_margin
-            and not self._one_unknown_word(question)
-        ):
+        lead = top_score - second
+        confident = (top_score >= self.answer_threshold and lead >= self.answer_margin) or (
+            top_score >= self.clear_lead_threshold and lead >= self.clear_lead_margin
+        )
+        if confident and not self._one_unknown_word(question):
             return FaqDecision("answer", top_id, top_score, alternatives)
         if top_score >= self.suggest_threshold:
             return FaqDecision("suggest", top_id, top_score, alternatives)

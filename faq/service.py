@@ -23,6 +23,8 @@ class FaqService:
         answer_threshold: float,
         answer_margin: float,
         suggest_threshold: float,
+        clear_lead_threshold: float,
+        clear_lead_margin: float,
     ) -> None:
         self.directories = [default_corpus_dir(), *directories]
         self.facts = dict(facts)
@@ -30,6 +32,8 @@ class FaqService:
             "answer_threshold": answer_threshold,
             "answer_margin": answer_margin,
             "suggest_threshold": suggest_threshold,
+            "clear_lead_threshold": clear_lead_threshold,
+            "clear_lead_margin": clear_lead_margin,
         }
         self._lock = threading.Lock()
         self._fingerprint = self._files_fingerprint()

@@ -77,6 +77,11 @@ def test_the_sample_config_loads(tmp_path: Path):
             "routing.min_confidence",
             "between 0 and 1",
         ),
+        (
+            ("clear_lead_threshold = 0.46", "clear_lead_threshold = 0.3"),
+            "faq.clear_lead_threshold",
+            "between faq.suggest_threshold and faq.answer_threshold",
+        ),
     ],
 )
 def test_a_bad_value_names_the_key(tmp_path: Path, change, key, problem):

@@ -167,24 +167,54 @@ def test_margin_turns_a_tie_into_a_suggestion():
     assert set(decision.suggestions) == {"a", "b"}
 
 
+def test_a_clear_lead_answers_below_the_answer_threshold(fixture_matcher):
+    question = "khiếu nại mấy ngày thì hết hạn"
+    top, second = fixture_matcher.rank(question)[:2]
+    lead = top[1] - second[1]
+    corpus = load_corpus([FIXTURE_DIR])
+    # The same scores, judged with an answer threshold just above the top score:
+    strict = FaqMatcher.build(
+        corpus, answer_threshold=min(1.0, top[1] + 0.01), clear_lead_margin=1.0
+    )
+    assert strict.match(question).outcome == "suggest"
+    lenient = FaqMatcher.build(
+        corpus,
+        answer_threshold=min(1.0, top[1] + 0.01),
+        clear_lead_threshold=top[1] - 0.01,
+        clear_lead_margin=lead - 0.01,
+    )
+    decision = lenient.match(question)
+    assert (decision.outcome, decision.topic_id) == ("answer", top[0])
+
+
 def test_thresholds_are_validated():
     corpus = load_corpus([FIXTURE_DIR])
     with pytest.raises(ValueError, match="suggest_threshold"):
         FaqMatcher.build(corpus, answer_threshold=0.4, suggest_threshold=0.5)
     with pytest.raises(ValueError, match="answer_margin"):
         FaqMatcher.build(corpus, answer_margin=-0.1)
+    with pytest.raises(ValueError, match="clear_lead_threshold"):
+        FaqMatcher.build(corpus, clear_lead_threshold=0.2)
 
 
 def test_from_config_reads_thresholds():
     matcher = FaqMatcher.from_config(
         load_corpus([FIXTURE_DIR]),
-        {"answer_threshold": 0.9, "answer_margin": 0.2, "suggest_threshold": 0.3},
+        {
+            "answer_threshold": 0.9,
+            "answer_margin": 0.2,
+            "suggest_threshold": 0.3,
+            "clear_lead_threshold": 0.5,
+            "clear_lead_margin": 0.3,
+        },
     )
-    assert (matcher.answer_threshold, matcher.answer_margin, matcher.suggest_threshold) == (
-        0.9,
-        0.2,
-        0.3,
-    )
+    assert (
+        matcher.answer_threshold,
+        matcher.answer_margin,
+        matcher.suggest_threshold,
+        matcher.clear_lead_threshold,
+        matcher.clear_lead_margin,
+    ) == (0.9, 0.2, 0.3, 0.5, 0.3)
 
 
 def test_json_format(fixture_matcher):
