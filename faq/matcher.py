@@ -446,6 +446,9 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     # party membership
     "vao dang",
     "ket nap dang",
+    # issuing chip ID cards (the police's procedure) and sending money
+    "gan chip",
+    "chuyen tien",
     # papers and devices of one's own
     "lam lai can cuoc",
     "giay goi nhap ngu",
