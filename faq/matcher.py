@@ -39,11 +39,11 @@ Pipeline
 5. A topic's score mixes its best variant (nudged up by a second good one) with how much of
    the query all its variants together cover (words and bigrams). It is lowered when the
    question names a subject the FAQ does not cover (:data:`OTHER_SUBJECTS`, e.g. "khai
-   sinh", "bưu điện", "bao nhiêu tiền") that neither the topic's questions nor its answer
-   mention, or words found nowhere in the corpus, and when the content words it shares with
-   the query (question markers left out) weigh less than a rare word: "cảm ơn nhiều" shares
-   only "nhiều" with a topic. Two guards against questions that borrow a topic's frame but
-   are about something else, neither tied to a word list:
+   sinh", "bưu điện", "bao nhiêu tiền", "Luật Tố cáo") that neither the topic's questions,
+   its answer nor its legal basis mention, or words found nowhere in the corpus, and when
+   the content words it shares with the query (question markers left out) weigh less than a
+   rare word: "cảm ơn nhiều" shares only "nhiều" with a topic. Two guards against questions
+   that borrow a topic's frame but are about something else, neither tied to a word list:
 
    * *core words*: a question that uses none of the words found in at least a fifth of the
      topic's questions ("công khai" for what is made public) gets a lower score for it; words
@@ -446,6 +446,20 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     # party membership
     "vao dang",
     "ket nap dang",
+    # laws by name: a topic is exempt when its legal basis names the law
+    "luat khieu nai",
+    "luat to cao",
+    "luat tiep cong dan",
+    "luat thanh tra",
+    "luat to chuc chinh quyen",
+    # sessions and events of bodies, departments, farming
+    "ky hop",
+    "phong ban",
+    "ngay hoi",
+    "dai doan ket",
+    "phan bon",
+    "thuoc tru sau",
+    "sau benh",
     # issuing chip ID cards (the police's procedure) and sending money
     "gan chip",
     "chuyen tien",
@@ -953,6 +967,7 @@ class FaqMatcher:
         answer_words: frozenset[str],
         topic_answer_tokens: list[frozenset[str]],
         topic_answer_bigrams: list[frozenset[tuple[str, str]]],
+        topic_basis_words: list[tuple[str, ...]],
         unknown_weight: float,
         word_counts: Mapping[str, int],
         corpus_pairs: frozenset[tuple[str, str]],
@@ -982,6 +997,7 @@ class FaqMatcher:
         self._answer_words = answer_words
         self._topic_answer_tokens = topic_answer_tokens
         self._topic_answer_bigrams = topic_answer_bigrams
+        self._topic_basis = [" ".join(words) for words in topic_basis_words]
         self._unknown_weight = unknown_weight
         self._min_evidence = _MIN_EVIDENCE_SHARE * unknown_weight
         self._vocabulary = sorted(idf)
@@ -1080,6 +1096,9 @@ class FaqMatcher:
             answer_words=frozenset(word for words in answer_texts for word in words),
             topic_answer_tokens=[frozenset(words) for words in answer_texts],
             topic_answer_bigrams=[frozenset(_bigrams(words)) for words in answer_texts],
+            topic_basis_words=[
+                tuple(textnorm.tokens(topic.basis)) for topic in corpus.topics.values()
+            ],
             unknown_weight=idf_of(1.0),
             word_counts=_word_counts(corpus),
             corpus_pairs=frozenset(
@@ -1185,7 +1204,10 @@ class FaqMatcher:
         return [(self._topic_ids[t], min(1.0, s)) for s, t in results[:limit]]
 
     def _topic_mentions(self, topic_index: int, phrase: tuple[str, ...]) -> bool:
-        """Whether the topic's questions or its answer use ``phrase``."""
+        """Whether the topic's questions, its answer or its legal basis use ``phrase`` (a
+        question naming "Luật Khiếu nại" is about a topic based on that law)."""
+        if f" {' '.join(phrase)} " in f" {self._topic_basis[topic_index]} ":
+            return True
         if len(phrase) == 1:
             word = phrase[0]
             return (

@@ -308,6 +308,35 @@ def test_other_subject_is_not_answered_by_a_topic_that_never_mentions_it():
     assert matcher.match("làm thủ tục khai sinh ở đâu").outcome != "answer"
 
 
+def test_a_law_named_in_the_question_must_be_the_topics_legal_basis():
+    corpus = Corpus(
+        topics={
+            "kn": Topic(
+                "kn",
+                "g",
+                "Thời hiệu khiếu nại",
+                "90 ngày.",
+                "Luật Khiếu nại 2011, Điều 9",
+                ("thời hiệu khiếu nại bao lâu", "khiếu nại trong mấy ngày", "hạn khiếu nại"),
+            ),
+            "luat": Topic(
+                "luat",
+                "g",
+                "Luật dân chủ ở cơ sở",
+                "Luật có 6 chương, 91 điều.",
+                "Luật Thực hiện dân chủ ở cơ sở 2022",
+                ("luật có bao nhiêu điều", "luật có mấy chương", "luật dân chủ ở cơ sở"),
+            ),
+        },
+        groups=[TopicGroup("g", "G", ("kn", "luat"))],
+    )
+    matcher = FaqMatcher.build(corpus)
+    assert matcher.match("luật có bao nhiêu điều").topic_id == "luat"
+    assert matcher.match("Luật Khiếu nại có bao nhiêu điều").outcome != "answer"
+    theirs = matcher.match("theo luật khiếu nại thì thời hiệu khiếu nại bao lâu")
+    assert (theirs.outcome, theirs.topic_id) == ("answer", "kn")
+
+
 def test_one_word_the_corpus_never_uses_is_never_answered():
     corpus = Corpus(
         topics={
