@@ -67,6 +67,11 @@ def test_strip_diacritics_keeps_punctuation_and_handles_long_text():
         ("tgian", ["thoi", "gian"]),
         ("cccd", ["can", "cuoc", "cong", "dan"]),  # not squeezed as a repeat
         ("kooo", ["khong"]),
+        (
+            "mún gsát nhg vc của ct xã",
+            ["muon", "giam", "sat", "nhung", "viec", "cua", "chu", "tich", "xa"],
+        ),
+        ("gửi tc", ["gui", "to", "cao"]),
     ],
 )
 def test_abbreviations_are_expanded(raw, expected):
