@@ -17,6 +17,7 @@ from handlers import texts
 from handlers.context import Context
 from handlers.menu import MAIN_MENU
 from handlers.router import Router
+from handlers.smalltalk import small_talk
 from storage.cases import CaseDraft, DailyLimitReached
 from storage.models import FaqLog
 
@@ -95,6 +96,11 @@ def no_answer(ctx: Context) -> None:
 
 def handle_question(ctx: Context, *, offer_case: bool = True) -> None:
     question = ctx.text
+    talk = small_talk(question)
+    if talk is not None:
+        greeting = talk == "greeting"
+        ctx.reply(texts.SMALL_TALK_GREETING if greeting else texts.SMALL_TALK_THANKS, MAIN_MENU)
+        return
     decision = faq_of(ctx).match(question)
     _remember_question(ctx, question)
     if decision.outcome == "answer" and decision.topic_id:

@@ -118,6 +118,10 @@ HELP = (
 )
 
 NOT_UNDERSTOOD = "Xin lỗi, mình chưa hiểu ý bạn. Bạn chọn một mục bên dưới nhé."
+SMALL_TALK_GREETING = (
+    "Xin chào! Mình có thể giúp gì cho bạn? Chọn một mục bên dưới hoặc gõ câu hỏi."
+)
+SMALL_TALK_THANKS = "Dạ, không có gì ạ. Bạn cần gì thêm thì cứ nhắn cho mình nhé."
 CANCELLED = "Đã hủy. Hồ sơ đang soạn (nếu có) đã được xóa."
 NOTHING_TO_CANCEL = "Hiện không có việc gì đang làm để hủy."
 STALE_OPTION = "Lựa chọn này không còn dùng được. Bạn xem câu hỏi mới nhất giúp mình nhé."

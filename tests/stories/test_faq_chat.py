@@ -152,3 +152,15 @@ async def test_help_lists_the_commands(runtime):
         assert command in help_text.text
     [data] = await citizen.say("/dulieu")
     assert "yêu cầu xóa" in data.text and "0912 345 678" in data.text
+
+
+async def test_a_greeting_or_thanks_gets_a_polite_reply_and_the_menu(runtime):
+    citizen = Person(runtime, "lan")
+    [hello] = await citizen.say("chào buổi sáng")
+    assert hello.text.startswith("Xin chào! Mình có thể giúp gì cho bạn?")
+    assert hello.options[0].label == "Gửi phản ánh, kiến nghị"
+    [thanks] = await citizen.say("cảm ơn ad nhiều nha")
+    assert thanks.text.startswith("Dạ, không có gì ạ.")
+    # A greeting followed by a question is a question.
+    [answer] = await citizen.say("chào ad, cho hỏi hương ước là gì")
+    assert answer.text.rstrip().endswith("Câu trả lời có giúp ích không?")
